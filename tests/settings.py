@@ -1,0 +1,14 @@
+"""Settings for the test suite: the production settings with test-only secrets and fast hashing."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key")
+# A fixed Fernet key for tests only; production keys come from the environment.
+os.environ.setdefault("CREDENTIALS_KEY", "yq5xQOZ4mJ3Eo1vQ8b0Q2d3q1m7WQ6Yk3r0fWc8xLZs=")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+
+from ordersync.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = True
