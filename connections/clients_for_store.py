@@ -1,0 +1,28 @@
+"""Builds the two API clients for a store from its accounts. The only place that decrypts keys for use."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from .clients.http import RetryPolicy
+from .clients.ordertime import OrderTimeClient
+from .clients.shipstation import ShipStationClient
+from .models import Store
+from .rate_limits import shipstation_limiter_for
+
+
+def _timeout() -> tuple[float, float]:
+    return (5.0, settings.ORDERSYNC_HTTP_TIMEOUT)
+
+
+def ordertime_client_for(store: Store, *, retry: RetryPolicy | None = None) -> OrderTimeClient:
+    account = store.ordertime_account
+    return OrderTimeClient(account.endpoint_url, account.username, account.api_key, timeout=_timeout(), retry=retry)
+
+
+def shipstation_client_for(store: Store, *, retry: RetryPolicy | None = None) -> ShipStationClient:
+    account = store.shipstation_account
+    return ShipStationClient(
+        account.base_url, account.api_key, account.api_secret,
+        timeout=_timeout(), retry=retry, rate_limiter=shipstation_limiter_for(account),
+    )

@@ -1,0 +1,227 @@
+"""Write paths for accounts, stores, status mappings and settings. One function per action."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from .clients import errors
+from .clients_for_store import ordertime_client_for, shipstation_client_for
+from .models import (
+    DEFAULT_ORDERTIME_URL,
+    DEFAULT_SHIPSTATION_URL,
+    DEFAULT_STATUS_MAPPINGS,
+    AuditLogEntry,
+    HealthState,
+    OrderTimeAccount,
+    ShipStationAccount,
+    ShipStationStatus,
+    StatusMapping,
+    Store,
+    StoreSettings,
+)
+from .signals import status_mapping_saved
+
+
+class ConnectionCheckFailed(Exception):
+    """A connection check failed; the message names the service and the problem."""
+
+
+@dataclass(frozen=True)
+class ServiceCheck:
+    ok: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class ConnectionReport:
+    ordertime: ServiceCheck
+    shipstation: ServiceCheck
+
+    @property
+    def ok(self) -> bool:
+        return self.ordertime.ok and self.shipstation.ok
+
+    @property
+    def first_problem(self) -> str:
+        for check in (self.ordertime, self.shipstation):
+            if not check.ok:
+                return check.message
+        return ""
+
+
+def _describe(service: str, exc: errors.ClientError, url: str) -> str:
+    if isinstance(exc, errors.AuthenticationFailed):
+        what = "username or API key" if service == "Order Time" else "API key or secret"
+        return f"{service} rejected the {what}"
+    if isinstance(exc, errors.Unreachable):
+        return f"{service} endpoint unreachable: {url}"
+    if isinstance(exc, errors.RateLimited):
+        return f"{service} is rate-limiting this account; try again in {exc.retry_after:.0f} s"
+    if isinstance(exc, errors.ServerError):
+        return f"{service} had a server error (HTTP {exc.status}); try again later"
+    return f"{service}: {exc.message}"
+
+
+def _check_ordertime(store: Store) -> ServiceCheck:
+    try:
+        ordertime_client_for(store).check_credentials()
+    except errors.ClientError as exc:
+        return ServiceCheck(False, _describe("Order Time", exc, store.ordertime_account.endpoint_url))
+    return ServiceCheck(True, "Order Time accepted the credentials")
+
+
+def _check_shipstation(store: Store) -> ServiceCheck:
+    try:
+        found = shipstation_client_for(store).check_store(store.shipstation_store_id)
+    except errors.NotFound:
+        return ServiceCheck(False, f"ShipStation store {store.shipstation_store_id} not found in this account")
+    except errors.RequestRejected as exc:
+        return ServiceCheck(False, exc.message)
+    except errors.ClientError as exc:
+        return ServiceCheck(False, _describe("ShipStation", exc, store.shipstation_account.base_url))
+    return ServiceCheck(True, f'ShipStation store "{found.store_name}" ({found.store_id}) is active')
+
+
+def store_check_connection(*, store: Store) -> ConnectionReport:
+    """Call both services and record the outcome as the store's connection health."""
+    report = ConnectionReport(ordertime=_check_ordertime(store), shipstation=_check_shipstation(store))
+    store_record_health(store=store, ordertime=report.ordertime, shipstation=report.shipstation)
+    return report
+
+
+def store_record_health(*, store: Store, ordertime: ServiceCheck | None = None, shipstation: ServiceCheck | None = None) -> None:
+    """Write the health of one or both services (also called by every sync run)."""
+    fields: dict = {"health_checked_at": timezone.now()}
+    if ordertime is not None:
+        fields["ordertime_health"] = HealthState.OK if ordertime.ok else HealthState.FAILED
+        fields["ordertime_health_message"] = ordertime.message[:500]
+    if shipstation is not None:
+        fields["shipstation_health"] = HealthState.OK if shipstation.ok else HealthState.FAILED
+        fields["shipstation_health_message"] = shipstation.message[:500]
+    Store.objects.filter(pk=store.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(store, name, value)
+
+
+def _unique_prefix(name: str) -> str:
+    base = (slugify(name) or "store")[:30]
+    prefix = base
+    while Store.objects.filter(order_key_prefix=prefix).exists():
+        prefix = f"{base}-{secrets.token_hex(2)}"
+    return prefix
+
+
+def parse_status_option(text: str) -> tuple[str, str]:
+    """``"ORDER TIME STATUS=shipstation_status"`` → the pair, validated."""
+    status, sep, target = text.rpartition("=")
+    status, target = status.strip(), target.strip()
+    if not sep or not status:
+        raise ValueError(f'--status must look like "Order Time status=shipstation_status", got "{text}"')
+    if target not in ShipStationStatus.values:
+        raise ValueError(f'unknown ShipStation status "{target}"; use one of {", ".join(ShipStationStatus.values)}')
+    return status, target
+
+
+@transaction.atomic
+def store_connect(
+    *,
+    name: str,
+    ordertime_username: str,
+    ordertime_api_key: str,
+    shipstation_api_key: str,
+    shipstation_api_secret: str,
+    shipstation_store_id: int,
+    ordertime_url: str | None = None,
+    shipstation_url: str | None = None,
+    statuses: Mapping[str, str] | None = None,
+    verify: bool = True,
+    actor=None,
+) -> Store:
+    """Create the store called ``name`` or update it, then verify both connections.
+
+    On a failed check the whole change is rolled back and ``ConnectionCheckFailed`` names the problem.
+    """
+    store = Store.objects.select_related("ordertime_account", "shipstation_account").filter(name=name).first()
+    created = store is None
+    if created:
+        ot_account = OrderTimeAccount(endpoint_url=ordertime_url or DEFAULT_ORDERTIME_URL)
+        ss_account = ShipStationAccount(base_url=shipstation_url or DEFAULT_SHIPSTATION_URL, label=name)
+    else:
+        ot_account, ss_account = store.ordertime_account, store.shipstation_account
+        if ordertime_url:
+            ot_account.endpoint_url = ordertime_url
+        if shipstation_url:
+            ss_account.base_url = shipstation_url
+    ot_account.username = ordertime_username
+    ot_account.api_key = ordertime_api_key
+    ot_account.save()
+    ss_account.api_key = shipstation_api_key
+    ss_account.api_secret = shipstation_api_secret
+    ss_account.save()
+
+    if created:
+        store = Store.objects.create(
+            name=name, ordertime_account=ot_account, shipstation_account=ss_account,
+            shipstation_store_id=shipstation_store_id, order_key_prefix=_unique_prefix(name),
+        )
+        StoreSettings.objects.create(store=store)
+        for status, target in DEFAULT_STATUS_MAPPINGS.items():
+            StatusMapping.objects.create(store=store, ordertime_status=status, shipstation_status=target)
+    else:
+        store.shipstation_store_id = shipstation_store_id
+        store.save(update_fields=["shipstation_store_id", "updated_at"])
+
+    for status, target in (statuses or {}).items():
+        status_mapping_set(store=store, ordertime_status=status, shipstation_status=target, actor=actor)
+
+    audit_log_record(actor=actor, store=store, action="store_connected" if created else "store_updated", obj=store,
+                     changes={"shipstation_store_id": shipstation_store_id, "statuses": dict(statuses or {})})
+
+    if verify:
+        report = store_check_connection(store=store)
+        if not report.ok:
+            raise ConnectionCheckFailed(report.first_problem)
+    return store
+
+
+def status_mapping_set(*, store: Store, ordertime_status: str, shipstation_status: str, actor=None) -> StatusMapping:
+    """Add or replace the mapping of one Order Time status; held orders with that status are released."""
+    if shipstation_status not in ShipStationStatus.values:
+        raise ValueError(f"unknown ShipStation status {shipstation_status!r}")
+    key = StatusMapping.normalise(ordertime_status)
+    mapping = next((m for m in store.status_mappings.all() if StatusMapping.normalise(m.ordertime_status) == key), None)
+    before = mapping.shipstation_status if mapping else None
+    if mapping is None:
+        mapping = StatusMapping.objects.create(store=store, ordertime_status=ordertime_status.strip(), shipstation_status=shipstation_status)
+    elif mapping.shipstation_status != shipstation_status:
+        mapping.shipstation_status = shipstation_status
+        mapping.save(update_fields=["shipstation_status"])
+    if before != shipstation_status:
+        audit_log_record(actor=actor, store=store, action="status_mapping_set", obj=mapping,
+                         changes={"ordertime_status": mapping.ordertime_status, "before": before, "after": shipstation_status})
+        announce_status_mapping_saved(store=store, ordertime_status=mapping.ordertime_status)
+    return mapping
+
+
+def announce_status_mapping_saved(*, store: Store, ordertime_status: str) -> None:
+    """Tell the sync domain after commit, so released orders see the committed mapping."""
+    transaction.on_commit(lambda: status_mapping_saved.send(sender=StatusMapping, store=store, ordertime_status=ordertime_status))
+
+
+def status_mappings_for(store: Store) -> dict[str, str]:
+    """Normalised Order Time status → ShipStation status, as the mapping layer wants it."""
+    return {StatusMapping.normalise(m.ordertime_status): m.shipstation_status for m in store.status_mappings.all()}
+
+
+def audit_log_record(*, actor, store: Store | None, action: str, obj, changes: Mapping | None = None) -> AuditLogEntry:
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    return AuditLogEntry.objects.create(
+        actor=user, store=store, action=action, object_type=type(obj).__name__,
+        object_repr=str(obj)[:200], changes=dict(changes or {}),
+    )
