@@ -110,10 +110,33 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 # Longer than the longest task, so a slow task is never redelivered while it still runs.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=900)}
 CELERY_TASK_DEFAULT_QUEUE = "ordersync"
-CELERY_BEAT_SCHEDULE: dict = {}
+# One queue per kind of cycle: workers consuming several queues take from each in turn, so a flood of
+# imports never holds back shipment updates (docs/operations.md). A worker without -Q consumes all three.
+CELERY_TASK_QUEUES = {"ordersync": {}, "ordersync.import": {}, "ordersync.update": {}}
+CELERY_TASK_ROUTES = {
+    "ordersync.tasks.import_store_orders": {"queue": "ordersync.import"},
+    "ordersync.tasks.update_store_shipments": {"queue": "ordersync.update"},
+    "ordersync.tasks.send_store_notices": {"queue": "ordersync.update"},
+}
+# The sweeps only queue the stores that are due; each cycle is a task of its own.
+CELERY_BEAT_SCHEDULE: dict = {
+    "import-due-stores": {"task": "ordersync.tasks.import_due_stores", "schedule": 60.0},
+    "update-due-stores": {"task": "ordersync.tasks.update_due_stores", "schedule": 60.0},
+    "send-due-notices": {"task": "ordersync.tasks.send_due_notices", "schedule": 60.0},
+}
 
 # --- Redis for shared locks and rate limits (falls back to in-process when unset) -----------------
 REDIS_URL = env("REDIS_URL", default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "")
+# A cycle's store lock outlives a dead worker by this long; a live worker renews it every third of it.
+ORDERSYNC_LOCK_TIMEOUT = env.float("ORDERSYNC_LOCK_TIMEOUT", default=60.0)
+ORDERSYNC_LOCK_DIR = env.path("ORDERSYNC_LOCK_DIR", default=VAR_DIR / "locks")  # lock files without Redis
+# How long import_orders / update_shipments wait for a running cycle of the same store before giving up.
+ORDERSYNC_COMMAND_LOCK_WAIT = env.float("ORDERSYNC_COMMAND_LOCK_WAIT", default=120.0)
+ORDERSYNC_ORDERTIME_CONCURRENCY = env.int("ORDERSYNC_ORDERTIME_CONCURRENCY", default=2)  # calls at once per account
+ORDERSYNC_ORDERTIME_SLOT_WAIT = env.float("ORDERSYNC_ORDERTIME_SLOT_WAIT", default=300.0)
+# ShipStation budget: requests left unspent per window (other tools on the key), and slack after Reset.
+ORDERSYNC_RATE_LIMIT_RESERVE = env.int("ORDERSYNC_RATE_LIMIT_RESERVE", default=1)
+ORDERSYNC_RATE_LIMIT_RESET_MARGIN = env.float("ORDERSYNC_RATE_LIMIT_RESET_MARGIN", default=1.0)
 
 # --- Sync behaviour --------------------------------------------------------------------------------
 ORDERSYNC_IMPORT_OVERLAP_MINUTES = env.int("ORDERSYNC_IMPORT_OVERLAP_MINUTES", default=24 * 60)
