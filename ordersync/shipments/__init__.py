@@ -1,0 +1,1 @@
+"""The shipment-update direction: ShipStation labels and fulfillments become Order Time ship notices."""

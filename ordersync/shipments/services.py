@@ -1,0 +1,398 @@
+"""The shipment-update cycle for one store, and the exactly-once ship notice.
+
+``store_update_shipments`` reads new labels, voids and fulfillments from ShipStation and passes each
+through ``label_process``, the code the webhook path runs too. ``notice_send`` tells Order Time about
+one label exactly once: the notice row is locked, marked ``sending`` with the exact payload and
+committed before the HTTP call, and marked ``sent`` after it (docs/shipment-updates.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from connections.clients import errors
+from connections.clients.ordertime import render_ship_notice
+from connections.clients.shipstation import ShipStationClient, is_trusted_resource_url
+from connections.clients.types import ShipNotice
+from connections.clients_for_store import ordertime_client_for, shipstation_client_for
+from connections.models import HealthState, Store
+from connections.services import ServiceCheck, audit_log_record, store_record_health
+from ordersync.emails import EmailState, buyer_email_for, shipment_email_send, shipment_email_skip
+from ordersync.locks import SlotUnavailable, assert_cursor_may_move, ordertime_slot, store_lock
+from ordersync.models import (
+    Attempt,
+    AttemptKind,
+    NoticeState,
+    RunKind,
+    RunStatus,
+    ShipmentNotice,
+    SyncedOrder,
+    SyncRun,
+)
+
+from .content import Label, label_of, ship_notice_build, ship_notice_from_dict, ship_notice_to_dict
+from .notices import notice_mark_released, shipment_notice_record, synced_order_flag
+
+log = logging.getLogger(__name__)
+
+LOCK_KIND = "update"
+# A notice in ``sending`` for longer than this was interrupted (the worker died between the call and
+# the record); shorter, another worker is still waiting for Order Time's answer. Longer than the
+# Order Time client's worst case: 4 attempts × (5 s connect + 30 s read) plus back-off.
+SENDING_LEASE = timedelta(minutes=15)
+RETRY_BASE_DELAY = timedelta(minutes=5)
+RETRY_MAX_DELAY = timedelta(hours=6)
+ATTENTION_AFTER_ATTEMPTS = 5
+SENDABLE_STATES = (NoticeState.PENDING, NoticeState.RETRYING, NoticeState.FAILED)
+
+
+def order_unknown_flag() -> str:
+    return _("Order Time does not know this order (HTTP 404); its ship notice is kept and retried")
+
+
+# ---------------------------------------------------------------------- matching and one label
+
+
+def synced_order_for_label(*, store: Store, label: Label) -> SyncedOrder | None:
+    """Our order for a label: by orderKey when ShipStation sends it, else by ShipStation's orderId."""
+    orders = SyncedOrder.objects.filter(store=store)
+    order_key = getattr(label, "order_key", "")
+    if order_key:
+        found = orders.filter(order_key=order_key).first()
+        if found is not None:
+            return found
+    if label.order_id is not None:
+        return orders.filter(shipstation_order_id=label.order_id).first()
+    return None
+
+
+def label_process(*, store: Store, label: Label, counts: Counter) -> ShipmentNotice:
+    """Record one label or fulfillment and, when its notice is due now, send it. Poll and webhook share this."""
+    recorded = shipment_notice_record(store=store, label=label, synced_order=synced_order_for_label(store=store, label=label))
+    counts["new"] += recorded.created
+    notice = recorded.notice
+    if _due(notice, timezone.now()):
+        notice = _send_unless_busy(notice, counts)
+    counts[notice.state] += 1
+    return notice
+
+
+def _due(notice: ShipmentNotice, now: datetime) -> bool:
+    if notice.state == NoticeState.PENDING:
+        return True
+    if notice.state == NoticeState.RETRYING:
+        return notice.next_retry_at is None or notice.next_retry_at <= now
+    return notice.state == NoticeState.SENDING and notice.updated_at < now - SENDING_LEASE
+
+
+def _due_notices(store: Store, now: datetime):
+    return ShipmentNotice.objects.filter(store=store).filter(
+        Q(state=NoticeState.PENDING)
+        | Q(state=NoticeState.RETRYING, next_retry_at__isnull=True)
+        | Q(state=NoticeState.RETRYING, next_retry_at__lte=now)
+        | Q(state=NoticeState.SENDING, updated_at__lt=now - SENDING_LEASE)
+    ).order_by("pk")
+
+
+def _send_unless_busy(notice: ShipmentNotice, counts: Counter) -> ShipmentNotice:
+    try:
+        return notice_send(notice=notice)
+    except SlotUnavailable:
+        # Order Time is busy with other work of this account; the notice stays due for the next pass.
+        counts["waiting_for_ordertime"] += 1
+        return notice
+
+
+# ---------------------------------------------------------------------- the cycle
+
+
+def _window_start(cursor: datetime | None, *, since: datetime | None, started: datetime, store: Store) -> datetime:
+    if since is not None:
+        return since
+    if cursor is not None:
+        return cursor - timedelta(minutes=settings.ORDERSYNC_SHIPMENT_OVERLAP_MINUTES)
+    return started - timedelta(days=store.initial_lookback_days)
+
+
+def store_update_shipments(*, store: Store, since: datetime | None = None, trigger: str = "schedule") -> SyncRun:
+    """One shipment-update cycle for the store; a cycle already running makes this one ``skipped``."""
+    wait = settings.ORDERSYNC_COMMAND_LOCK_WAIT if trigger == "command" else 0
+    with store_lock(store.pk, LOCK_KIND, timeout=settings.ORDERSYNC_LOCK_TIMEOUT, wait=wait) as token:
+        if token is None:
+            return SyncRun.objects.create(store=store, kind=RunKind.UPDATE, trigger=trigger,
+                                          status=RunStatus.SKIPPED, finished_at=timezone.now())
+        return _update_cycle(store=Store.objects.select_related("settings").get(pk=store.pk), since=since, trigger=trigger)
+
+
+def _update_cycle(*, store: Store, since: datetime | None, trigger: str) -> SyncRun:
+    started = timezone.now()
+    label_start = _window_start(store.shipment_cursor, since=since, started=started, store=store)
+    void_start = _window_start(store.void_cursor, since=since, started=started, store=store)
+    fulfillment_start = _window_start(store.fulfillment_cursor, since=since, started=started, store=store)
+    run = SyncRun.objects.create(store=store, kind=RunKind.UPDATE, trigger=trigger, window_start=label_start,
+                                 window_end=started, cursor_before=store.shipment_cursor)
+    client = shipstation_client_for(store)
+    counts: Counter = Counter()
+    try:
+        for shipment in client.iter_shipments(store_id=store.shipstation_store_id, create_date_start=label_start):
+            counts["labels_read"] += 1
+            label_process(store=store, label=shipment, counts=counts)
+        for shipment in client.iter_shipments(store_id=store.shipstation_store_id, void_date_start=void_start):
+            counts["voids_read"] += 1
+            label_process(store=store, label=shipment, counts=counts)
+        _read_fulfillments(store=store, client=client, start=fulfillment_start, counts=counts)
+        store_record_health(store=store, shipstation=ServiceCheck(True, _("ShipStation answered the shipment update")))
+        _send_leftovers(store=store, counts=counts)
+    except errors.ClientError as exc:
+        log.warning("Shipment update of store %s failed: %s", store, exc)
+        store_record_health(store=store, shipstation=ServiceCheck(False, exc.message))
+        return _finish(run, counts, client, status=RunStatus.FAILED, error=exc.message)
+    except Exception as exc:
+        _finish(run, counts, client, status=RunStatus.FAILED, error=repr(exc))
+        raise
+    if since is None:
+        # A re-read from a chosen time (--since) must not move the cursors past a gap it did not read.
+        assert_cursor_may_move(store_id=store.pk, kind=LOCK_KIND)
+        Store.objects.filter(pk=store.pk).update(shipment_cursor=started, void_cursor=started,
+                                                 fulfillment_cursor=started, last_update_at=started)
+        run.cursor_after = started
+    else:
+        Store.objects.filter(pk=store.pk).update(last_update_at=started)
+    problems = counts[NoticeState.RETRYING] + counts[NoticeState.UNMATCHED] + counts[NoticeState.FLAGGED]
+    return _finish(run, counts, client, status=RunStatus.PARTIAL if problems else RunStatus.SUCCEEDED)
+
+
+def _read_fulfillments(*, store: Store, client: ShipStationClient, start: datetime, counts: Counter) -> None:
+    """Fulfillments carry no store: only those of orders we created for this store are ours."""
+    for fulfillment in client.iter_fulfillments(create_date_start=start):
+        if fulfillment.order_id is None or not SyncedOrder.objects.filter(
+                store=store, shipstation_order_id=fulfillment.order_id).exists():
+            counts["fulfillments_not_ours"] += 1
+            continue
+        counts["fulfillments_read"] += 1
+        label_process(store=store, label=fulfillment, counts=counts)
+
+
+def _send_leftovers(*, store: Store, counts: Counter) -> None:
+    """Notices due from earlier: retries whose time came, and sends a crash interrupted."""
+    for notice in _due_notices(store, timezone.now()):
+        sent = _send_unless_busy(notice, counts)
+        counts[f"retried_{sent.state}"] += 1
+
+
+def _finish(run: SyncRun, counts: Counter, client: ShipStationClient, *, status: str, error: str = "") -> SyncRun:
+    run.status = status
+    run.finished_at = timezone.now()
+    run.counts = dict(counts)
+    run.api_calls = client.calls
+    if error:
+        run.errors = [*run.errors, error]
+    run.save()
+    return run
+
+
+# ---------------------------------------------------------------------- webhooks
+
+
+def store_process_webhook_resource(*, store: Store, resource_url: str) -> SyncRun:
+    """Fetch the labels a SHIP_NOTIFY webhook points at and record/send them like the poll does."""
+    if not is_trusted_resource_url(resource_url, extra_hosts=webhook_extra_hosts(store),
+                                   allow_http=settings.ORDERSYNC_WEBHOOK_ALLOW_HTTP):
+        raise ValueError(f"untrusted webhook resource URL for store {store.pk}")
+    run = SyncRun.objects.create(store=store, kind=RunKind.UPDATE, trigger="webhook")
+    client = shipstation_client_for(store)
+    counts: Counter = Counter()
+    try:
+        for shipment in client.iter_shipments_from_resource(resource_url):
+            if shipment.store_id is not None and shipment.store_id != store.shipstation_store_id:
+                counts["labels_not_ours"] += 1
+                continue
+            counts["labels_read"] += 1
+            label_process(store=store, label=shipment, counts=counts)
+    except errors.ClientError as exc:
+        # The poll reads the same labels later: a failed webhook fetch costs minutes, not a notice.
+        log.warning("Webhook fetch for store %s failed: %s", store, exc)
+        return _finish(run, counts, client, status=RunStatus.FAILED, error=exc.message)
+    return _finish(run, counts, client, status=RunStatus.SUCCEEDED)
+
+
+def webhook_extra_hosts(store: Store) -> tuple[str, ...]:
+    """The configured ShipStation base URL's host (a simulator or a proxy) is trusted besides ssapiN."""
+    return (urlsplit(store.shipstation_account.base_url).netloc,)
+
+
+# ---------------------------------------------------------------------- delayed notices
+
+
+def store_send_due_notices(*, store: Store) -> Counter:
+    """Send what is due now: delayed notices whose time came (after a fresh look at voids), retries, leftovers."""
+    now = timezone.now()
+    counts: Counter = Counter()
+    delayed = list(ShipmentNotice.objects.filter(store=store, state=NoticeState.DELAYED, due_at__lte=now))
+    if delayed:
+        earliest = min(n.label_created_at or now for n in delayed)
+        try:
+            # A label voided since the last poll must not reach Order Time: look once more before releasing.
+            for shipment in shipstation_client_for(store).iter_shipments(
+                    store_id=store.shipstation_store_id, void_date_start=earliest):
+                label_process(store=store, label=shipment, counts=counts)
+        except errors.ClientError as exc:
+            log.warning("Void check before delayed notices of store %s failed; they wait: %s", store, exc)
+            return counts
+        for notice in delayed:
+            released = notice_mark_released(notice=notice)
+            counts[f"released_{released.state}"] += 1
+    _send_leftovers(store=store, counts=counts)
+    return counts
+
+
+def stores_with_due_notices(now: datetime | None = None) -> list[int]:
+    now = now or timezone.now()
+    due = ShipmentNotice.objects.filter(
+        Q(state=NoticeState.DELAYED, due_at__lte=now)
+        | Q(state=NoticeState.RETRYING, next_retry_at__lte=now)
+        | Q(state=NoticeState.SENDING, updated_at__lt=now - SENDING_LEASE),
+        store__active=True,
+    )
+    return sorted(set(due.values_list("store_id", flat=True)))
+
+
+# ---------------------------------------------------------------------- exactly-once send
+
+
+def notice_send(*, notice: ShipmentNotice) -> ShipmentNotice:
+    """Tell Order Time about one label, exactly once (at least once across a crash; see the docs)."""
+    with ordertime_slot(notice.store.ordertime_account_id):
+        claim = _claim(notice.pk)
+        if claim is None:
+            return ShipmentNotice.objects.get(pk=notice.pk)
+        claimed, ship_notice, resend = claim
+        started = time.monotonic()
+        try:
+            ordertime_client_for(claimed.store).send_ship_notice(ship_notice)
+        except errors.ClientError as exc:
+            return _record_failure(claimed, exc, duration_ms=_ms_since(started), resend=resend)
+        return _record_sent(claimed, duration_ms=_ms_since(started), resend=resend)
+
+
+def _ms_since(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
+
+
+@transaction.atomic
+def _claim(notice_id: int) -> tuple[ShipmentNotice, ShipNotice, bool] | None:
+    """Lock the row; if it may be sent, send the buyer e-mail, store the exact payload and mark it ``sending``."""
+    notice = ShipmentNotice.objects.select_for_update().select_related("store__settings", "synced_order").get(pk=notice_id)
+    resend = notice.state == NoticeState.SENDING
+    if resend and notice.updated_at >= timezone.now() - SENDING_LEASE:
+        return None  # another worker is waiting for Order Time's answer to this very notice
+    if not resend and notice.state not in SENDABLE_STATES:
+        return None
+    if notice.synced_order is None:
+        return None
+    if notice.payload is None:
+        _email_buyer(notice)
+        store_settings = notice.store.settings
+        notify = False if notice.email_state == EmailState.SENT else store_settings.ordertime_notifies_buyer
+        ship_notice = ship_notice_build(notice=notice, notify_customer=notify)
+        params, body = render_ship_notice(ship_notice)
+        notice.payload = {"notice": ship_notice_to_dict(ship_notice), "params": params, "body": body.decode("utf-8")}
+    else:
+        # "Sent, outcome unknown": the same notice again, never a rebuilt one (protocol §6.3).
+        ship_notice = ship_notice_from_dict(notice.payload["notice"])
+    notice.state = NoticeState.SENDING
+    notice.attempt_count += 1
+    notice.save()
+    return notice, ship_notice, resend
+
+
+def _email_buyer(notice: ShipmentNotice) -> None:
+    if notice.email_state:
+        return
+    if notice.store.settings.email_buyer and buyer_email_for(notice):
+        shipment_email_send(notice=notice)
+    else:
+        shipment_email_skip(notice=notice)
+
+
+def _attempt(notice: ShipmentNotice, *, success: bool, duration_ms: int, resend: bool, error: str = "",
+             response: dict | None = None) -> None:
+    Attempt.objects.create(
+        synced_order_id=notice.synced_order_id, notice=notice, kind=AttemptKind.SHIP_NOTICE, success=success,
+        request={"params": notice.payload["params"], "body": notice.payload["body"], "resent_after_interruption": resend},
+        response=response, error=error, duration_ms=duration_ms,
+    )
+
+
+@transaction.atomic
+def _record_sent(notice: ShipmentNotice, *, duration_ms: int, resend: bool) -> ShipmentNotice:
+    notice = ShipmentNotice.objects.select_for_update().select_related("store").get(pk=notice.pk)
+    notice.sent_at = timezone.now()
+    notice.last_error = ""
+    notice.next_retry_at = None
+    if notice.state == NoticeState.SENDING:  # a void read meanwhile has already flagged it: keep the flag
+        notice.state = NoticeState.SENT
+        notice.needs_attention = False
+    notice.save()
+    _attempt(notice, success=True, duration_ms=duration_ms, resend=resend)
+    if notice.store.ordertime_health != HealthState.OK:
+        store_record_health(store=notice.store, ordertime=ServiceCheck(True, _("Order Time accepted a ship notice")))
+    return notice
+
+
+@transaction.atomic
+def _record_failure(notice: ShipmentNotice, exc: errors.ClientError, *, duration_ms: int, resend: bool) -> ShipmentNotice:
+    notice = ShipmentNotice.objects.select_for_update().select_related("store", "synced_order").get(pk=notice.pk)
+    log.warning("Ship notice %s for store %s failed (attempt %d): %s", notice.pk, notice.store, notice.attempt_count, exc)
+    notice.last_error = exc.message
+    if notice.state == NoticeState.SENDING:
+        notice.state = NoticeState.RETRYING
+        delay = min(RETRY_MAX_DELAY, RETRY_BASE_DELAY * 2 ** max(0, notice.attempt_count - 1))
+        notice.next_retry_at = timezone.now() + delay
+        notice.needs_attention = notice.attempt_count >= ATTENTION_AFTER_ATTEMPTS
+    notice.save()
+    _attempt(notice, success=False, duration_ms=duration_ms, resend=resend, error=exc.message,
+             response={"status": exc.status, "excerpt": exc.excerpt})
+    if isinstance(exc, errors.NotFound) and notice.synced_order is not None:
+        synced_order_flag(order=notice.synced_order, message=order_unknown_flag())
+    if isinstance(exc, errors.AuthenticationFailed | errors.Unreachable):
+        store_record_health(store=notice.store, ordertime=ServiceCheck(False, exc.message))
+    return notice
+
+
+# ---------------------------------------------------------------------- admin actions
+
+
+def notice_release(*, notice: ShipmentNotice, actor=None) -> ShipmentNotice:
+    """Release a held (or delayed) notice now; a label voided meanwhile is skipped instead."""
+    released = notice_mark_released(notice=notice)
+    audit_log_record(actor=actor, store=released.store, action="notice_released", obj=released,
+                     changes={"state": released.state})
+    if released.state == NoticeState.PENDING:
+        return notice_send(notice=released)
+    return released
+
+
+def notice_retry(*, notice: ShipmentNotice, actor=None) -> ShipmentNotice:
+    """Try a failing or unmatched notice again now, regardless of its back-off."""
+    notice = ShipmentNotice.objects.select_related("store").get(pk=notice.pk)
+    audit_log_record(actor=actor, store=notice.store, action="notice_retried", obj=notice,
+                     changes={"state": notice.state, "attempts": notice.attempt_count})
+    if notice.state == NoticeState.UNMATCHED:
+        label = label_of(notice)
+        notice = shipment_notice_record(store=notice.store, label=label,
+                                        synced_order=synced_order_for_label(store=notice.store, label=label)).notice
+    if notice.state in (*SENDABLE_STATES, NoticeState.SENDING):
+        return notice_send(notice=notice)
+    return notice
+

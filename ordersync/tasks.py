@@ -1,0 +1,53 @@
+"""Celery tasks: thin entry points that call services (HackSoft). Sections belong to their areas."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from connections.models import Store
+from ordersync.shipments import services as shipment_services
+
+# --- shipment updates -------------------------------------------------------------------------------
+
+
+@shared_task(name="ordersync.tasks.update_store_shipments")
+def update_store_shipments(store_id: int, trigger: str = "schedule") -> dict:
+    store = Store.objects.get(pk=store_id)
+    run = shipment_services.store_update_shipments(store=store, trigger=trigger)
+    return {"run": run.pk, "status": run.status, "counts": run.counts}
+
+
+@shared_task(name="ordersync.tasks.update_due_stores")
+def update_due_stores() -> list[int]:
+    """Queue the update cycle of every active store whose interval has passed."""
+    now = timezone.now()
+    due = [
+        store.pk for store in Store.objects.filter(active=True)
+        if store.last_update_at is None
+        or (now - store.last_update_at).total_seconds() >= store.update_interval_minutes * 60
+    ]
+    for store_id in due:
+        update_store_shipments.delay(store_id)
+    return due
+
+
+@shared_task(name="ordersync.tasks.fetch_webhook_resource")
+def fetch_webhook_resource(store_id: int, resource_url: str) -> dict:
+    store = Store.objects.get(pk=store_id)
+    run = shipment_services.store_process_webhook_resource(store=store, resource_url=resource_url)
+    return {"run": run.pk, "status": run.status, "counts": run.counts}
+
+
+@shared_task(name="ordersync.tasks.send_store_notices")
+def send_store_notices(store_id: int) -> dict:
+    return dict(shipment_services.store_send_due_notices(store=Store.objects.get(pk=store_id)))
+
+
+@shared_task(name="ordersync.tasks.send_due_notices")
+def send_due_notices() -> list[int]:
+    """Queue the stores with delayed notices that came due, retries whose time came, or interrupted sends."""
+    store_ids = shipment_services.stores_with_due_notices()
+    for store_id in store_ids:
+        send_store_notices.delay(store_id)
+    return store_ids
