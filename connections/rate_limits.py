@@ -1,17 +1,22 @@
-"""One rate limiter per ShipStation key pair, and the Redis connection shared state lives in.
+"""What keeps the fleet within each service's limits: one rate limiter per ShipStation key pair, one
+concurrency limit per Order Time account, and the Redis connection their shared state lives in.
 
-With ``REDIS_URL`` set, every worker process shares each key's limiter through Redis; without it the
-limiter lives in this process (one worker, or development).
+With ``REDIS_URL`` set, every worker process shares them through Redis; without it they live in this
+process (one worker, or development).
 """
 
 from __future__ import annotations
 
 import functools
 import threading
+import time
+import uuid
+from collections.abc import Mapping
 
 import redis
 from django.conf import settings
 
+from .clients.errors import RateLimited
 from .clients.ratelimit import InMemoryRateLimiter, RateLimiter
 from .clients.ratelimit_redis import RedisRateLimiter
 
@@ -45,3 +50,119 @@ def _new_limiter(key_id: str) -> RateLimiter:
     if client is None:
         return InMemoryRateLimiter(**options)
     return RedisRateLimiter(client, key_id, **options)
+
+
+# --- Order Time: a bounded number of calls in flight per account -------------------------------------
+
+SLOTS_KEY_PREFIX = "ordersync:ordertime-slots:"
+
+# Slots are members of a sorted set scored by when they lapse (Redis server time, ms), so the slot of a
+# worker that died mid-call frees itself.
+_SLOT_ACQUIRE = """
+local t = redis.call('time')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+redis.call('zremrangebyscore', KEYS[1], '-inf', now)
+if redis.call('zcard', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+redis.call('zadd', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
+redis.call('pexpire', KEYS[1], ARGV[2])
+return 1
+"""
+
+
+class SlotUnavailable(RateLimited):
+    """Every call slot of an Order Time account stayed busy for the whole wait; retry later."""
+
+
+class ConcurrencyLimit:
+    """At most ``limit`` requests in flight per Order Time account: a ``RateLimitHook`` for its transport.
+
+    The transport calls ``before_request`` before each request and ``after_response`` after each answer;
+    a request that fails without an answer (timeout) never reaches ``after_response``, so its slot is
+    leased, not owned: it lapses after ``lease`` seconds, and the same thread's next request frees it first.
+    Shared through Redis when there is one, otherwise counted in this process.
+    """
+
+    def __init__(self, account_id: int, *, limit: int, lease: float, wait: float, client: redis.Redis | None = None):
+        self.account_id = account_id
+        self.limit = limit
+        self.lease = lease
+        self.wait = wait
+        self._client = client
+        self._key = f"{SLOTS_KEY_PREFIX}{account_id}"
+        self._acquire_script = client.register_script(_SLOT_ACQUIRE) if client is not None else None
+        self._local: dict[str, float] = {}  # holder → lapses at (monotonic), without Redis
+        self._changed = threading.Condition()
+        self._held = threading.local()
+
+    def before_request(self) -> None:
+        self._release_held()
+        holder = uuid.uuid4().hex
+        if not self._take(holder):
+            raise SlotUnavailable(
+                f"Order Time: all {self.limit} call slots of this account stayed busy for {self.wait:.0f} s",
+                retry_after=self.lease, service="Order Time",
+            )
+        self._held.holder = holder
+
+    def after_response(self, headers: Mapping[str, str], status: int) -> None:
+        self._release_held()
+
+    def in_use(self) -> int:
+        if self._client is not None:
+            return self._client.zcount(self._key, int(self._client.time()[0] * 1000), "+inf")
+        with self._changed:
+            now = time.monotonic()
+            return sum(1 for lapses_at in self._local.values() if lapses_at > now)
+
+    def _release_held(self) -> None:
+        holder = getattr(self._held, "holder", None)
+        if holder is None:
+            return
+        self._held.holder = None
+        if self._client is not None:
+            self._client.zrem(self._key, holder)
+            return
+        with self._changed:
+            self._local.pop(holder, None)
+            self._changed.notify()
+
+    def _take(self, holder: str) -> bool:
+        deadline = time.monotonic() + self.wait
+        if self._client is not None:
+            interval = 0.02
+            while True:
+                if self._acquire_script(keys=[self._key], args=[self.limit, max(1, int(self.lease * 1000)), holder]):
+                    return True
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                time.sleep(min(interval, remaining))
+                interval = min(interval * 2, 0.5)
+        with self._changed:
+            while True:
+                now = time.monotonic()
+                for lapsed in [h for h, lapses_at in self._local.items() if lapses_at <= now]:
+                    del self._local[lapsed]
+                if len(self._local) < self.limit:
+                    self._local[holder] = now + self.lease
+                    return True
+                if now >= deadline:
+                    return False
+                self._changed.wait(min(deadline, min(self._local.values())) - now)
+
+
+_concurrency_limits: dict[tuple[str, int], ConcurrencyLimit] = {}
+
+
+def ordertime_concurrency_for(account) -> ConcurrencyLimit:
+    """The call-slot limit of one Order Time account, shared by every client of it (and, with Redis, the fleet)."""
+    cache_key = (settings.REDIS_URL, account.pk)
+    with _lock:
+        limit = _concurrency_limits.get(cache_key)
+        if limit is None:
+            limit = _concurrency_limits[cache_key] = ConcurrencyLimit(
+                account.pk, limit=settings.ORDERSYNC_ORDERTIME_CONCURRENCY,
+                lease=settings.ORDERSYNC_HTTP_TIMEOUT + 10, wait=settings.ORDERSYNC_ORDERTIME_SLOT_WAIT,
+                client=shared_redis(),
+            )
+        return limit

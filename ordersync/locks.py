@@ -1,4 +1,4 @@
-"""One cycle per store and kind at a time, and a bounded number of calls per Order Time account.
+"""One cycle per store and kind at a time.
 
 ``store_lock`` is a mutual-exclusion lock with a fencing token that only ever grows:
 
@@ -23,7 +23,6 @@ import os
 import re
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +35,6 @@ log = logging.getLogger(__name__)
 
 KEY_PREFIX = "ordersync:lock:"
 FENCE_PREFIX = "ordersync:lock-fence:"
-SEMAPHORE_PREFIX = "ordersync:ordertime-slots:"
 POLL_INTERVAL = 0.05  # first retry of a busy lock; doubles up to MAX_POLL_INTERVAL
 MAX_POLL_INTERVAL = 0.5
 _KIND = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
@@ -56,24 +54,9 @@ _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
 return 0
 """
-# Slots are members of a sorted set scored by their expiry (Redis server time, ms).
-_SLOT_ACQUIRE = """
-local t = redis.call('time')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
-redis.call('zremrangebyscore', KEYS[1], '-inf', now)
-if redis.call('zcard', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
-redis.call('zadd', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
-redis.call('pexpire', KEYS[1], ARGV[2])
-return 1
-"""
-
 
 class LockLost(Exception):
     """The lock this work ran under expired and may be held by another worker: stop, move no cursor."""
-
-
-class SlotUnavailable(Exception):
-    """No Order Time slot freed up within the wait."""
 
 
 @dataclass
@@ -263,50 +246,3 @@ def _backend() -> _Backend:
 
 def _ms(seconds: float) -> int:
     return max(1, int(seconds * 1000))
-
-
-# --- Order Time concurrency --------------------------------------------------------------------------
-
-_local_slots: dict[str, threading.BoundedSemaphore] = {}
-_local_slots_lock = threading.Lock()
-
-
-@contextlib.contextmanager
-def ordertime_slot(account_id: int, *, limit: int | None = None, timeout: float | None = None,
-                   wait: float | None = None) -> Iterator[None]:
-    """Hold one of the ``limit`` concurrent-call slots of an Order Time account for the block.
-
-    Shared through Redis when configured (a slot of a dead worker expires after ``timeout``), otherwise
-    per process. Raises ``SlotUnavailable`` after ``wait`` seconds without a free slot.
-    """
-    limit = limit or settings.ORDERSYNC_ORDERTIME_CONCURRENCY
-    timeout = timeout or settings.ORDERSYNC_LOCK_TIMEOUT
-    wait = settings.ORDERSYNC_ORDERTIME_SLOT_WAIT if wait is None else wait
-    client = shared_redis()
-    if client is None:
-        semaphore = _local_semaphore(f"{account_id}:{limit}", limit)
-        if not semaphore.acquire(timeout=wait):
-            raise SlotUnavailable(f"all {limit} Order Time slots of account {account_id} stayed busy for {wait:.0f} s")
-        try:
-            yield
-        finally:
-            semaphore.release()
-        return
-    key = f"{SEMAPHORE_PREFIX}{account_id}"
-    holder = uuid.uuid4().hex
-    acquire = client.register_script(_SLOT_ACQUIRE)
-    taken = _poll(lambda: True if acquire(keys=[key], args=[limit, _ms(timeout), holder]) else None, wait)
-    if not taken:
-        raise SlotUnavailable(f"all {limit} Order Time slots of account {account_id} stayed busy for {wait:.0f} s")
-    try:
-        yield
-    finally:
-        client.zrem(key, holder)
-
-
-def _local_semaphore(name: str, limit: int) -> threading.BoundedSemaphore:
-    with _local_slots_lock:
-        semaphore = _local_slots.get(name)
-        if semaphore is None:
-            semaphore = _local_slots[name] = threading.BoundedSemaphore(limit)
-        return semaphore
