@@ -342,8 +342,9 @@ class OrderTimeSimulator:
             return list(self._notices)
 
     def requests_log(self) -> list[dict]:
+        """Every request to the endpoint, oldest first; ``status`` is None while it is still being answered."""
         with self._lock:
-            return list(self._requests)
+            return [dict(entry) for entry in self._requests]
 
     def request_counts(self) -> dict[str, int]:
         with self._lock:
@@ -379,6 +380,11 @@ class OrderTimeSimulator:
 
     def _on_custom_store(self, request: Request) -> Response:
         action = request.args.get("action", "")
+        # Logged on arrival, so a request the client gave up on (latency fault) is already counted.
+        entry = {"method": request.method, "action": action or "(none)", "query": request.args.to_dict(),
+                 "status": None}
+        with self._lock:
+            self._requests.append(entry)
         status, delay = self.faults.decide()
         Faults.apply_delay(delay)
         if status is not None:
@@ -393,8 +399,7 @@ class OrderTimeSimulator:
         else:
             response = _text(400, f"unknown action {action!r}")
         with self._lock:
-            self._requests.append({"method": request.method, "action": action or "(none)",
-                                   "query": request.args.to_dict(), "status": response.status_code})
+            entry["status"] = response.status_code
         return response
 
     def _authorized(self, request: Request) -> bool:
