@@ -7,11 +7,12 @@ process (one worker, or development).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator
 
 import redis
 from django.conf import settings
@@ -74,12 +75,10 @@ class SlotUnavailable(RateLimited):
 
 
 class ConcurrencyLimit:
-    """At most ``limit`` requests in flight per Order Time account: a ``RateLimitHook`` for its transport.
+    """At most ``limit`` units of work talking to one Order Time account at once (a counting semaphore).
 
-    The transport calls ``before_request`` before each request and ``after_response`` after each answer;
-    a request that fails without an answer (timeout) never reaches ``after_response``, so its slot is
-    leased, not owned: it lapses after ``lease`` seconds, and the same thread's next request frees it first.
-    Shared through Redis when there is one, otherwise counted in this process.
+    A slot is leased, not owned: one held by a worker that died lapses after ``lease`` seconds. Shared
+    through Redis when there is one, otherwise counted in this process.
     """
 
     def __init__(self, account_id: int, *, limit: int, lease: float, wait: float, client: redis.Redis | None = None):
@@ -92,33 +91,31 @@ class ConcurrencyLimit:
         self._acquire_script = client.register_script(_SLOT_ACQUIRE) if client is not None else None
         self._local: dict[str, float] = {}  # holder → lapses at (monotonic), without Redis
         self._changed = threading.Condition()
-        self._held = threading.local()
 
-    def before_request(self) -> None:
-        self._release_held()
+    @contextlib.contextmanager
+    def slot(self, *, wait: float | None = None) -> Iterator[None]:
+        """Hold a slot for the block; ``SlotUnavailable`` if none frees up within ``wait`` seconds."""
+        wait = self.wait if wait is None else wait
         holder = uuid.uuid4().hex
-        if not self._take(holder):
+        if not self._take(holder, wait):
             raise SlotUnavailable(
-                f"Order Time: all {self.limit} call slots of this account stayed busy for {self.wait:.0f} s",
-                retry_after=self.lease, service="Order Time",
+                f"Order Time: all {self.limit} call slots of this account stayed busy for {wait:.0f} s",
+                retry_after=min(self.lease, 60.0), service="Order Time",
             )
-        self._held.holder = holder
-
-    def after_response(self, headers: Mapping[str, str], status: int) -> None:
-        self._release_held()
+        try:
+            yield
+        finally:
+            self._release(holder)
 
     def in_use(self) -> int:
         if self._client is not None:
-            return self._client.zcount(self._key, int(self._client.time()[0] * 1000), "+inf")
+            seconds, microseconds = self._client.time()
+            return self._client.zcount(self._key, seconds * 1000 + microseconds // 1000, "+inf")
         with self._changed:
             now = time.monotonic()
             return sum(1 for lapses_at in self._local.values() if lapses_at > now)
 
-    def _release_held(self) -> None:
-        holder = getattr(self._held, "holder", None)
-        if holder is None:
-            return
-        self._held.holder = None
+    def _release(self, holder: str) -> None:
         if self._client is not None:
             self._client.zrem(self._key, holder)
             return
@@ -126,8 +123,8 @@ class ConcurrencyLimit:
             self._local.pop(holder, None)
             self._changed.notify()
 
-    def _take(self, holder: str) -> bool:
-        deadline = time.monotonic() + self.wait
+    def _take(self, holder: str, wait: float) -> bool:
+        deadline = time.monotonic() + wait
         if self._client is not None:
             interval = 0.02
             while True:
@@ -136,7 +133,7 @@ class ConcurrencyLimit:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
-                time.sleep(min(interval, remaining))
+                time.sleep(min(interval, remaining))  # Redis has no blocking semaphore; poll with back-off
                 interval = min(interval * 2, 0.5)
         with self._changed:
             while True:
@@ -154,15 +151,23 @@ class ConcurrencyLimit:
 _concurrency_limits: dict[tuple[str, int], ConcurrencyLimit] = {}
 
 
-def ordertime_concurrency_for(account) -> ConcurrencyLimit:
-    """The call-slot limit of one Order Time account, shared by every client of it (and, with Redis, the fleet)."""
-    cache_key = (settings.REDIS_URL, account.pk)
+def ordertime_concurrency_for(account_id: int) -> ConcurrencyLimit:
+    """The slot limit of one Order Time account, shared by this process (and, with Redis, the fleet)."""
+    cache_key = (settings.REDIS_URL, account_id)
     with _lock:
         limit = _concurrency_limits.get(cache_key)
         if limit is None:
             limit = _concurrency_limits[cache_key] = ConcurrencyLimit(
-                account.pk, limit=settings.ORDERSYNC_ORDERTIME_CONCURRENCY,
-                lease=settings.ORDERSYNC_HTTP_TIMEOUT + 10, wait=settings.ORDERSYNC_ORDERTIME_SLOT_WAIT,
+                account_id, limit=settings.ORDERSYNC_ORDERTIME_CONCURRENCY,
+                # Outlasts the longest unit of work: a task is killed at its hard time limit anyway.
+                lease=settings.CELERY_TASK_TIME_LIMIT, wait=settings.ORDERSYNC_ORDERTIME_SLOT_WAIT,
                 client=shared_redis(),
             )
         return limit
+
+
+def reset_for_tests() -> None:
+    """Forget every limiter of this process (tests must not inherit another test's budget)."""
+    with _lock:
+        _limiters.clear()
+        _concurrency_limits.clear()

@@ -1,4 +1,5 @@
-"""One cycle per store and kind at a time.
+"""One cycle per store and kind at a time, and (``ordertime_slot``) a bounded number of concurrent calls
+per Order Time account.
 
 ``store_lock`` is a mutual-exclusion lock with a fencing token that only ever grows:
 
@@ -29,7 +30,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from connections.rate_limits import shared_redis
+from connections.rate_limits import SlotUnavailable, ordertime_concurrency_for, shared_redis
 
 log = logging.getLogger(__name__)
 
@@ -246,3 +247,14 @@ def _backend() -> _Backend:
 
 def _ms(seconds: float) -> int:
     return max(1, int(seconds * 1000))
+
+
+def ordertime_slot(account_id: int, *, wait: float | None = None) -> contextlib.AbstractContextManager[None]:
+    """Hold one of the Order Time account's concurrent slots around a call (raises ``SlotUnavailable``)."""
+    return ordertime_concurrency_for(account_id).slot(wait=wait)
+
+
+__all__ = [
+    "LockLost", "LockToken", "SlotUnavailable", "assert_cursor_may_move", "assert_lock_held", "current_lock",
+    "ordertime_slot", "store_lock",
+]

@@ -20,6 +20,7 @@ from ordersync.locks import (
     LockLost,
     assert_cursor_may_move,
     assert_lock_held,
+    ordertime_slot,
     store_lock,
 )
 from sandbox.server import SimulatorServer
@@ -200,31 +201,33 @@ def slot_client(request):
 
 
 class Caller:
-    """A thread making one Order Time request through the hook, holding its slot until told to finish."""
+    """A thread talking to Order Time inside a slot, holding it until told to finish."""
 
-    def __init__(self, limit: ConcurrencyLimit, *, answer: bool = True):
+    def __init__(self, limit: ConcurrencyLimit, *, dies: bool = False):
         self.started = threading.Event()
         self.finish = threading.Event()
         self.error: Exception | None = None
-        self._thread = threading.Thread(target=self._run, args=(limit, answer))
+        self._thread = threading.Thread(target=self._run, args=(limit, dies))
         self._thread.start()
 
-    def _run(self, limit: ConcurrencyLimit, answer: bool) -> None:
+    def _run(self, limit: ConcurrencyLimit, dies: bool) -> None:
+        # Kept on the caller: a collected generator would run its ``finally`` and free the slot.
+        self._slot = slot = limit.slot()
         try:
-            limit.before_request()
-        except Exception as exc:  # noqa: BLE001 - reported to the test
+            slot.__enter__()
+        except SlotUnavailable as exc:
             self.error = exc
         self.started.set()
         self.finish.wait(timeout=30)
-        if answer and self.error is None:
-            limit.after_response({}, 200)
+        if self.error is None and not dies:  # a worker killed mid-call never leaves the block
+            slot.__exit__(None, None, None)
 
     def done(self) -> None:
         self.finish.set()
         self._thread.join()
 
 
-def test_order_time_calls_in_flight_are_limited_per_account(slot_client, store_id):
+def test_order_time_calls_are_limited_per_account(slot_client, store_id):
     limit = ConcurrencyLimit(store_id, limit=2, lease=30, wait=0, client=slot_client)
     other_account = ConcurrencyLimit(store_id + 1, limit=2, lease=30, wait=0, client=slot_client)
     first, second = Caller(limit), Caller(limit)
@@ -249,14 +252,22 @@ def test_order_time_calls_in_flight_are_limited_per_account(slot_client, store_i
     assert limit.in_use() == 0
 
 
-def test_the_slot_of_a_request_that_never_got_an_answer_lapses(slot_client, store_id):
+def test_the_slot_of_a_dead_worker_lapses(slot_client, store_id):
     limit = ConcurrencyLimit(store_id, limit=1, lease=0.3, wait=5, client=slot_client)
-    lost = Caller(limit, answer=False)
-    lost.started.wait(timeout=10)
-    lost.done()  # its request timed out: the transport never calls after_response
+    dead = Caller(limit, dies=True)
+    dead.started.wait(timeout=10)
+    dead.done()
     assert limit.in_use() == 1
 
-    limit.before_request()  # waits for the lease to lapse instead of for ever
-    limit.after_response({}, 200)
+    with limit.slot():  # waits for the lease to lapse instead of for ever
+        assert limit.in_use() == 1
 
     assert limit.in_use() == 0
+
+
+def test_ordertime_slot_uses_the_accounts_shared_limit(redis_settings, store_id, settings):
+    settings.ORDERSYNC_ORDERTIME_CONCURRENCY = 1
+    with ordertime_slot(store_id):
+        with pytest.raises(SlotUnavailable):
+            with ordertime_slot(store_id, wait=0.1):
+                pass
