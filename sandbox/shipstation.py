@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 import json
 import math
 import os
@@ -74,12 +75,18 @@ def load_createorders_schema(swagger_path: str | os.PathLike | None = None) -> d
     """
     for candidate in (swagger_path, os.environ.get(SWAGGER_ENV), SWAGGER_BESIDE_REPO):
         if candidate and Path(candidate).is_file():
-            import yaml  # only needed when the full file is there
-
-            with open(candidate, encoding="utf-8") as handle:
-                document = yaml.safe_load(handle)
-            return document["paths"]["/orders/createorders"]["post"]["parameters"][0]["schema"]
+            return copy.deepcopy(_schema_from_swagger(str(Path(candidate).resolve())))
     return json.loads(TRIMMED_SCHEMA.read_text(encoding="utf-8"))["schema"]
+
+
+@functools.lru_cache(maxsize=4)
+def _schema_from_swagger(path: str) -> dict:
+    """Parsed once per process: PyYAML takes about half a second over the whole file."""
+    import yaml  # only needed when the full file is there
+
+    with open(path, encoding="utf-8") as handle:
+        document = yaml.safe_load(handle)
+    return document["paths"]["/orders/createorders"]["post"]["parameters"][0]["schema"]
 
 
 _JSON_TYPES: dict[str, Callable[[Any], bool]] = {
