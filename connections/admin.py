@@ -15,14 +15,13 @@ from django.utils.translation import gettext_lazy as _
 
 from .forms import OrderTimeAccountForm, ShipStationAccountForm, StoreConnectForm, form_changes
 from .models import OrderTimeAccount, ShipStationAccount, StatusMapping, Store, StoreSettings
-
-
-def _services():
-    # connections.services imports both API clients; loading it lazily keeps the admin (and with it
-    # every Django process) importable while a client module is being replaced.
-    from . import services
-
-    return services
+from .services import (
+    ConnectionCheckFailed,
+    audit_log_record,
+    status_mapping_set,
+    store_check_connection,
+    store_connect,
+)
 
 
 class AuditedAdminMixin:
@@ -33,7 +32,7 @@ class AuditedAdminMixin:
         super().save_model(request, obj, form, change)
         if change and not changes:
             return
-        _services().audit_log_record(
+        audit_log_record(
             actor=request.user, store=self.audited_store(obj), action=f"{obj._meta.model_name}_{'changed' if change else 'added'}",
             obj=obj, changes=changes,
         )
@@ -115,14 +114,14 @@ class StoreAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                store = _services().store_connect(
+                store = store_connect(
                     name=data["name"], ordertime_username=data["ordertime_username"],
                     ordertime_api_key=data["ordertime_api_key"], ordertime_url=data["ordertime_url"],
                     shipstation_api_key=data["shipstation_api_key"], shipstation_api_secret=data["shipstation_api_secret"],
                     shipstation_url=data["shipstation_url"], shipstation_store_id=data["shipstation_store_id"],
                     verify=data["verify"], actor=request.user,
                 )
-            except _services().ConnectionCheckFailed as exc:
+            except ConnectionCheckFailed as exc:
                 form.add_error(None, str(exc))
             else:
                 self.message_user(request, gettext('Store "%(name)s" connected.') % {"name": store.name}, messages.SUCCESS)
@@ -144,7 +143,7 @@ class StoreAdmin(admin.ModelAdmin):
         changes = form_changes(form)
         super().save_model(request, obj, form, change)
         if changes:
-            _services().audit_log_record(actor=request.user, store=obj, action="store_changed", obj=obj, changes=changes)
+            audit_log_record(actor=request.user, store=obj, action="store_changed", obj=obj, changes=changes)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is StatusMapping:
@@ -154,7 +153,7 @@ class StoreAdmin(admin.ModelAdmin):
         super().save_formset(request, form, formset, change)
         for inline_form, changes in changed:
             if changes:
-                _services().audit_log_record(actor=request.user, store=form.instance, action="store_settings_changed",
+                audit_log_record(actor=request.user, store=form.instance, action="store_settings_changed",
                                  obj=inline_form.instance, changes=changes)
 
     @transaction.atomic
@@ -176,7 +175,7 @@ class StoreAdmin(admin.ModelAdmin):
                 self._delete_mapping(request, store, StatusMapping.objects.get(pk=instance.pk))
             to_set.append((mapping_form, data["ordertime_status"], data["shipstation_status"]))
         for mapping_form, ordertime_status, shipstation_status in to_set:
-            saved = _services().status_mapping_set(store=store, ordertime_status=ordertime_status,
+            saved = status_mapping_set(store=store, ordertime_status=ordertime_status,
                                        shipstation_status=shipstation_status, actor=request.user)
             if mapping_form.instance.pk:
                 formset.changed_objects.append((saved, mapping_form.changed_data))
@@ -185,7 +184,7 @@ class StoreAdmin(admin.ModelAdmin):
 
     @staticmethod
     def _delete_mapping(request, store: Store, mapping: StatusMapping) -> None:
-        _services().audit_log_record(actor=request.user, store=store, action="status_mapping_deleted", obj=mapping,
+        audit_log_record(actor=request.user, store=store, action="status_mapping_deleted", obj=mapping,
                          changes={"ordertime_status": mapping.ordertime_status, "before": mapping.shipstation_status, "after": None})
         mapping.delete()
 
@@ -197,7 +196,7 @@ class StoreAdmin(admin.ModelAdmin):
             self._report_connection(request, store)
 
     def _report_connection(self, request, store: Store) -> None:
-        report = _services().store_check_connection(store=store)
+        report = store_check_connection(store=store)
         for check in (report.ordertime, report.shipstation):
             self.message_user(request, f"{store.name}: {check.message}", messages.SUCCESS if check.ok else messages.ERROR)
 

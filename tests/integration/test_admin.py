@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import unescape
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
@@ -13,6 +15,15 @@ from connections.models import (
     StatusMapping,
     Store,
     StoreSettings,
+)
+from ordersync.models import (
+    Attempt,
+    AttemptKind,
+    NoticeState,
+    OrderState,
+    ShipmentNotice,
+    SyncedOrder,
+    SyncRun,
 )
 
 pytestmark = pytest.mark.django_db
@@ -211,3 +222,88 @@ def test_connect_form_refuses_a_duplicate_name(admin_client, offline_store):
     response = admin_client.post(reverse("admin:connections_store_add"), {"name": "Offline"})
     assert response.status_code == 200
     assert "already exists" in response.content.decode()
+
+
+# --- Orders: the story of one order ----------------------------------------------------------------
+
+def _item(sku, location, quantity=1, *, options=(), image=""):
+    return {"lineItemKey": sku, "sku": sku, "name": f"Item {sku}", "imageUrl": image, "quantity": quantity,
+            "unitPrice": 10.0, "warehouseLocation": location, "weight": {"value": 4.0, "units": "ounces"},
+            "options": [{"name": n, "value": v} for n, v in options]}
+
+
+def synced_order(store, number, *, state=OrderState.IMPORTED, items=None, **fields) -> SyncedOrder:
+    payload = None
+    if state == OrderState.IMPORTED:
+        payload = {
+            "orderNumber": number, "orderKey": store.order_key(number), "orderDate": "2026-03-02 09:15:00",
+            "orderStatus": "awaiting_shipment", "customerEmail": "sam@example.com",
+            "billTo": {"name": "Alex Rivera"}, "shipTo": {"name": "Sam Rivera", "street1": "4801 Duval St",
+                                                         "city": "Austin", "state": "TX", "postalCode": "78751", "country": "US"},
+            "items": items or [_item("MUG-12", "B-02", 2, options=[("Colour", "Forest Green")],
+                                     image="https://images.example.com/mug.jpg"),
+                               {"sku": "SPRING10", "name": "Spring coupon", "quantity": 1, "unitPrice": -5.0, "adjustment": True}],
+            "amountPaid": 15.0, "taxAmount": 0.0, "shippingAmount": 0.0, "gift": True,
+            "giftMessage": "Happy birthday, Sam!", "customerNotes": "Side door please", "internalNotes": "",
+            "weight": {"value": 8.0, "units": "ounces"}, "advancedOptions": {"customField3": "Thanks for your order!"},
+        }
+    return SyncedOrder.objects.create(
+        store=store, ordertime_order_id=f"OT{number}", order_number=number, order_key=store.order_key(f"OT{number}"),
+        state=state, payload=payload, buyer_name="Sam Rivera", buyer_email="sam@example.com", **fields,
+    )
+
+
+def test_order_page_tells_the_whole_story(admin_client, offline_store):
+    order = synced_order(offline_store, "1187")
+    Attempt.objects.create(synced_order=order, kind=AttemptKind.CREATE_ORDERS, success=False,
+                           request={"orders": [{"orderNumber": "1187"}]}, error="ShipStation had a server error (HTTP 503)")
+    Attempt.objects.create(synced_order=order, kind=AttemptKind.CREATE_ORDERS, success=True,
+                           request={"orders": [{"orderNumber": "1187"}]}, response={"hasErrors": False, "results": [{"orderId": 99}]})
+    ShipmentNotice.objects.create(store=offline_store, synced_order=order, external_id=555, state=NoticeState.SENT,
+                                  tracking_number="1Z999AA10123456784", carrier_code="ups")
+    html = admin_client.get(reverse("admin:ordersync_syncedorder_change", args=[order.pk])).content.decode()
+    assert '<img class="thumb" src="https://images.example.com/mug.jpg"' in html
+    assert "Colour: Forest Green" in html and "B-02" in html
+    assert "Spring coupon" in html and "Happy birthday, Sam!" in html and "Thanks for your order!" in html
+    assert "&quot;orderNumber&quot;: &quot;1187&quot;" in html  # the exact payload, pretty-printed
+    assert "1Z999AA10123456784" in html
+    assert html.count('class="timeline"') == 1 and "ShipStation had a server error (HTTP 503)" in html
+    assert html.index("HTTP 503") < html.index("hasErrors")  # oldest attempt first
+
+
+def test_rejected_order_explains_itself_and_links_to_order_time(admin_client, offline_store):
+    order = synced_order(offline_store, "2001", state=OrderState.REJECTED, needs_attention=True, rejection_reasons=[
+        {"field": "Customer/ShipTo/Country", "value": "United States", "message": "is not a two-letter country code"},
+        {"field": "Items/Item[2]/Quantity", "value": "1.5", "message": "must be a whole number of at least 1"},
+    ])
+    html = unescape(admin_client.get(reverse("admin:ordersync_syncedorder_change", args=[order.pk])).content.decode())
+    assert 'Ship-to country "United States" is not a two-letter country code.' in html
+    assert 'Item 2 quantity "1.5" must be a whole number of at least 1.' in html
+    assert "Correct the ship-to address of this ship doc in Order Time." in html
+    assert 'href="https://app.ordertime.com/"' in html
+
+
+def test_order_list_filters_and_searches(admin_client, offline_store):
+    synced_order(offline_store, "3001", skus="MUG-12 TS-100")
+    synced_order(offline_store, "3002", state=OrderState.REJECTED, needs_attention=True)
+    url = reverse("admin:ordersync_syncedorder_changelist")
+    found = admin_client.get(url, {"q": "TS-100"}).context["cl"].result_list
+    assert [o.order_number for o in found] == ["3001"]
+    attention = admin_client.get(url, {"attention": "yes"})
+    assert [o.order_number for o in attention.context["cl"].result_list] == ["3002"]
+    assert reverse("admin:ordersync_syncedorder_retry", args=[attention.context["cl"].result_list[0].pk]) in attention.content.decode()
+    assert [o.order_number for o in admin_client.get(url, {"state__exact": "imported"}).context["cl"].result_list] == ["3001"]
+
+
+def test_history_pages_render_read_only(admin_client, offline_store):
+    run = SyncRun.objects.create(store=offline_store, kind="import", status="partial", counts={"imported": 3, "rejected": 1},
+                                 errors=[{"message": "Order Time endpoint unreachable"}])
+    response = admin_client.get(reverse("admin:ordersync_syncrun_change", args=[run.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Finished with errors" in html and "Order Time endpoint unreachable" in html and 'name="_save"' not in html
+    assert admin_client.get(reverse("admin:ordersync_syncrun_add")).status_code == 403
+    AuditLogEntry.objects.create(store=offline_store, action="status_mapping_set", object_type="StatusMapping",
+                                 object_repr="x", changes={"ordertime_status": "Backordered", "before": None, "after": "on_hold"})
+    html = admin_client.get(reverse("admin:connections_auditlogentry_changelist")).content.decode()
+    assert "Backordered" in html and "— → on_hold" in html
