@@ -28,7 +28,7 @@ from connections.clients_for_store import ordertime_client_for, shipstation_clie
 from connections.models import HealthState, Store
 from connections.services import ServiceCheck, audit_log_record, store_record_health
 from ordersync.emails import EmailState, buyer_email_for, shipment_email_send, shipment_email_skip
-from ordersync.locks import SlotUnavailable, assert_cursor_may_move, ordertime_slot, store_lock
+from ordersync.locks import assert_cursor_may_move, store_lock
 from ordersync.models import (
     Attempt,
     AttemptKind,
@@ -82,7 +82,7 @@ def label_process(*, store: Store, label: Label, counts: Counter) -> ShipmentNot
     counts["new"] += recorded.created
     notice = recorded.notice
     if _due(notice, timezone.now()):
-        notice = _send_unless_busy(notice, counts)
+        notice = notice_send(notice=notice)
     counts[notice.state] += 1
     return notice
 
@@ -92,7 +92,13 @@ def _due(notice: ShipmentNotice, now: datetime) -> bool:
         return True
     if notice.state == NoticeState.RETRYING:
         return notice.next_retry_at is None or notice.next_retry_at <= now
-    return notice.state == NoticeState.SENDING and notice.updated_at < now - SENDING_LEASE
+    return notice.state == NoticeState.SENDING and _lease_over(notice, now)
+
+
+def _lease_over(notice: ShipmentNotice, now: datetime) -> bool:
+    """A ``sending`` notice's ``next_retry_at`` is the end of its lease: no answer recorded by then means
+    the worker died between the call and the record."""
+    return notice.next_retry_at is None or notice.next_retry_at <= now
 
 
 def _due_notices(store: Store, now: datetime):
@@ -100,17 +106,8 @@ def _due_notices(store: Store, now: datetime):
         Q(state=NoticeState.PENDING)
         | Q(state=NoticeState.RETRYING, next_retry_at__isnull=True)
         | Q(state=NoticeState.RETRYING, next_retry_at__lte=now)
-        | Q(state=NoticeState.SENDING, updated_at__lt=now - SENDING_LEASE)
+        | Q(state=NoticeState.SENDING, next_retry_at__lte=now)
     ).order_by("pk")
-
-
-def _send_unless_busy(notice: ShipmentNotice, counts: Counter) -> ShipmentNotice:
-    try:
-        return notice_send(notice=notice)
-    except SlotUnavailable:
-        # Order Time is busy with other work of this account; the notice stays due for the next pass.
-        counts["waiting_for_ordertime"] += 1
-        return notice
 
 
 # ---------------------------------------------------------------------- the cycle
@@ -186,7 +183,7 @@ def _read_fulfillments(*, store: Store, client: ShipStationClient, start: dateti
 def _send_leftovers(*, store: Store, counts: Counter) -> None:
     """Notices due from earlier: retries whose time came, and sends a crash interrupted."""
     for notice in _due_notices(store, timezone.now()):
-        sent = _send_unless_busy(notice, counts)
+        sent = notice_send(notice=notice)
         counts[f"retried_{sent.state}"] += 1
 
 
@@ -261,7 +258,7 @@ def stores_with_due_notices(now: datetime | None = None) -> list[int]:
     due = ShipmentNotice.objects.filter(
         Q(state=NoticeState.DELAYED, due_at__lte=now)
         | Q(state=NoticeState.RETRYING, next_retry_at__lte=now)
-        | Q(state=NoticeState.SENDING, updated_at__lt=now - SENDING_LEASE),
+        | Q(state=NoticeState.SENDING, next_retry_at__lte=now),
         store__active=True,
     )
     return sorted(set(due.values_list("store_id", flat=True)))
@@ -272,17 +269,16 @@ def stores_with_due_notices(now: datetime | None = None) -> list[int]:
 
 def notice_send(*, notice: ShipmentNotice) -> ShipmentNotice:
     """Tell Order Time about one label, exactly once (at least once across a crash; see the docs)."""
-    with ordertime_slot(notice.store.ordertime_account_id):
-        claim = _claim(notice.pk)
-        if claim is None:
-            return ShipmentNotice.objects.get(pk=notice.pk)
-        claimed, ship_notice, resend = claim
-        started = time.monotonic()
-        try:
-            ordertime_client_for(claimed.store).send_ship_notice(ship_notice)
-        except errors.ClientError as exc:
-            return _record_failure(claimed, exc, duration_ms=_ms_since(started), resend=resend)
-        return _record_sent(claimed, duration_ms=_ms_since(started), resend=resend)
+    claim = _claim(notice.pk)
+    if claim is None:
+        return ShipmentNotice.objects.get(pk=notice.pk)
+    claimed, ship_notice, resend = claim
+    started = time.monotonic()
+    try:
+        ordertime_client_for(claimed.store).send_ship_notice(ship_notice)
+    except errors.ClientError as exc:
+        return _record_failure(claimed, exc, duration_ms=_ms_since(started), resend=resend)
+    return _record_sent(claimed, duration_ms=_ms_since(started), resend=resend)
 
 
 def _ms_since(started: float) -> int:
@@ -293,8 +289,9 @@ def _ms_since(started: float) -> int:
 def _claim(notice_id: int) -> tuple[ShipmentNotice, ShipNotice, bool] | None:
     """Lock the row; if it may be sent, send the buyer e-mail, store the exact payload and mark it ``sending``."""
     notice = ShipmentNotice.objects.select_for_update().select_related("store__settings", "synced_order").get(pk=notice_id)
+    now = timezone.now()
     resend = notice.state == NoticeState.SENDING
-    if resend and notice.updated_at >= timezone.now() - SENDING_LEASE:
+    if resend and not _lease_over(notice, now):
         return None  # another worker is waiting for Order Time's answer to this very notice
     if not resend and notice.state not in SENDABLE_STATES:
         return None
@@ -311,6 +308,7 @@ def _claim(notice_id: int) -> tuple[ShipmentNotice, ShipNotice, bool] | None:
         # "Sent, outcome unknown": the same notice again, never a rebuilt one (protocol §6.3).
         ship_notice = ship_notice_from_dict(notice.payload["notice"])
     notice.state = NoticeState.SENDING
+    notice.next_retry_at = now + SENDING_LEASE
     notice.attempt_count += 1
     notice.save()
     return notice, ship_notice, resend
@@ -357,9 +355,14 @@ def _record_failure(notice: ShipmentNotice, exc: errors.ClientError, *, duration
     notice.last_error = exc.message
     if notice.state == NoticeState.SENDING:
         notice.state = NoticeState.RETRYING
-        delay = min(RETRY_MAX_DELAY, RETRY_BASE_DELAY * 2 ** max(0, notice.attempt_count - 1))
-        notice.next_retry_at = timezone.now() + delay
-        notice.needs_attention = notice.attempt_count >= ATTENTION_AFTER_ATTEMPTS
+        if isinstance(exc, errors.RateLimited):
+            # Our own limit on calls in flight (or a 429): not the notice's fault, so no back-off growth.
+            notice.attempt_count -= 1
+            notice.next_retry_at = timezone.now() + timedelta(seconds=exc.retry_after)
+        else:
+            delay = min(RETRY_MAX_DELAY, RETRY_BASE_DELAY * 2 ** max(0, notice.attempt_count - 1))
+            notice.next_retry_at = timezone.now() + delay
+            notice.needs_attention = notice.attempt_count >= ATTENTION_AFTER_ATTEMPTS
     notice.save()
     _attempt(notice, success=False, duration_ms=duration_ms, resend=resend, error=exc.message,
              response={"status": exc.status, "excerpt": exc.excerpt})
