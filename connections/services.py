@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 from django.db import transaction
 from django.utils import timezone
@@ -55,12 +56,18 @@ class ConnectionReport:
         return ""
 
 
+def _redacted(url: str) -> str:
+    """The URL without user-info or query string: safe to show and to log."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.hostname + (f":{parts.port}" if parts.port else ""), parts.path, "", ""))
+
+
 def _describe(service: str, exc: errors.ClientError, url: str) -> str:
     if isinstance(exc, errors.AuthenticationFailed):
         what = "username or API key" if service == "Order Time" else "API key or secret"
         return f"{service} rejected the {what}"
     if isinstance(exc, errors.Unreachable):
-        return f"{service} endpoint unreachable: {url}"
+        return f"{service} endpoint unreachable: {_redacted(url)}"
     if isinstance(exc, errors.RateLimited):
         return f"{service} is rate-limiting this account; try again in {exc.retry_after:.0f} s"
     if isinstance(exc, errors.ServerError):
