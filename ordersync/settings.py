@@ -119,10 +119,11 @@ CELERY_TASK_ROUTES = {
     "ordersync.tasks.send_store_notices": {"queue": "ordersync.update"},
 }
 # The sweeps only queue the stores that are due; each cycle is a task of its own.
+ORDERSYNC_SWEEP_SECONDS = env.float("ORDERSYNC_SWEEP_SECONDS", default=60.0)
 CELERY_BEAT_SCHEDULE: dict = {
-    "import-due-stores": {"task": "ordersync.tasks.import_due_stores", "schedule": 60.0},
-    "update-due-stores": {"task": "ordersync.tasks.update_due_stores", "schedule": 60.0},
-    "send-due-notices": {"task": "ordersync.tasks.send_due_notices", "schedule": 60.0},
+    "import-due-stores": {"task": "ordersync.tasks.import_due_stores", "schedule": ORDERSYNC_SWEEP_SECONDS},
+    "update-due-stores": {"task": "ordersync.tasks.update_due_stores", "schedule": ORDERSYNC_SWEEP_SECONDS},
+    "send-due-notices": {"task": "ordersync.tasks.send_due_notices", "schedule": ORDERSYNC_SWEEP_SECONDS},
 }
 
 # --- Redis for shared locks and rate limits (falls back to in-process when unset) -----------------
