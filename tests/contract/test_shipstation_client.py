@@ -83,11 +83,21 @@ def served():
 
 
 @pytest.fixture
-def server(served, sim):
+def serve(served):
+    """Put a simulator of the test's own making behind the loopback server."""
     running, current = served
-    current.app = sim
-    sim.base_url = running.url
-    return running
+
+    def attach(sim: ShipStationSimulator):
+        current.app = sim
+        sim.base_url = running.url
+        return running
+
+    return attach
+
+
+@pytest.fixture
+def server(serve, sim):
+    return serve(sim)
 
 
 @pytest.fixture
@@ -269,10 +279,10 @@ def test_get_order_of_an_unknown_id(client):
 # ---------------------------------------------------------------- rate limits, retries, timeouts
 
 
-def test_after_a_429_the_client_waits_for_reset_and_succeeds(server, sim):
+def test_after_a_429_the_client_waits_for_reset_and_succeeds(serve):
     clock = FakeClock()
-    sim._clock = clock
-    sim.rate_limit = 3
+    sim = ShipStationSimulator(KEY, SECRET, rate_limit=3, clock=clock)
+    server = serve(sim)
     for _ in range(3):  # another tool using the same key spends the window
         assert requests.get(f"{server.url}/stores", auth=(KEY, SECRET), timeout=5).ok
     limiter = InMemoryRateLimiter(clock=clock, sleep=clock.sleep)
@@ -286,10 +296,10 @@ def test_after_a_429_the_client_waits_for_reset_and_succeeds(server, sim):
     assert clock.slept[0] == 60  # the 429's X-Rate-Limit-Reset
 
 
-def test_the_limiter_slows_down_before_the_limit_instead_of_hitting_it(server, sim):
+def test_the_limiter_slows_down_before_the_limit_instead_of_hitting_it(serve):
     clock = FakeClock()
-    sim._clock = clock
-    sim.rate_limit = 4
+    sim = ShipStationSimulator(KEY, SECRET, rate_limit=4, clock=clock)
+    server = serve(sim)
     limiter = InMemoryRateLimiter(clock=clock, sleep=clock.sleep, reserve=1)
     client = ShipStationClient(server.url, KEY, SECRET, retry=NO_BACKOFF, sleep=clock.sleep, rate_limiter=limiter)
 
@@ -303,9 +313,10 @@ def test_the_limiter_slows_down_before_the_limit_instead_of_hitting_it(server, s
     assert client.rate_limit_state().limit == 4
 
 
-def test_an_injected_429_carries_the_headers_and_is_retried(server, sim):
+def test_an_injected_429_carries_the_headers_and_is_retried(serve):
     clock = FakeClock()
-    sim._clock = clock
+    sim = ShipStationSimulator(KEY, SECRET, clock=clock)
+    server = serve(sim)
     limiter = InMemoryRateLimiter(clock=clock, sleep=clock.sleep)
     client = ShipStationClient(server.url, KEY, SECRET, retry=NO_BACKOFF, sleep=clock.sleep, rate_limiter=limiter)
     sim.faults.update(fail_next=[429])
