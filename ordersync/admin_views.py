@@ -61,9 +61,10 @@ def sync_now(request, store_id: int, kind: str):
     store = get_object_or_404(Store, pk=store_id)
     from . import tasks
 
-    task = {RunKind.IMPORT: tasks.import_store_orders, RunKind.UPDATE: tasks.update_store_shipments}.get(kind)
-    if task is None:
+    task_name = {RunKind.IMPORT: "import_store_orders", RunKind.UPDATE: "update_store_shipments"}.get(kind)
+    if task_name is None:
         raise Http404
+    task = getattr(tasks, task_name)
     # After commit, so a worker never starts before the request's writes are visible.
     transaction.on_commit(lambda: task.delay(store.pk, "admin"))
     text = gettext("Import queued for %(store)s.") if kind == RunKind.IMPORT else gettext("Shipment update queued for %(store)s.")
@@ -177,8 +178,12 @@ def email_preview(request, store_id: int):
 
     draft = StoreSettings.objects.get(pk=store.settings.pk)
     form = BrandingPreviewForm(request.POST, instance=draft, prefix="settings-0")
-    form.is_valid()  # fields that do not validate keep their saved value
-    store.settings = form.instance
+    if not form.is_valid():
+        # Model validators run after the value is copied onto the instance: put the saved one back.
+        for name in form.errors:
+            if name in form.fields:
+                setattr(draft, name, getattr(store.settings, name))
+    store.settings = draft
     subject, _text, html = shipment_email_preview(store=store)
     return JsonResponse({"subject": subject, "html": html, "errors": {name: list(e) for name, e in form.errors.items()}})
 

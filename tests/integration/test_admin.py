@@ -7,6 +7,7 @@ from html import unescape
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils import timezone
 
 from connections.models import (
     AuditLogEntry,
@@ -307,3 +308,208 @@ def test_history_pages_render_read_only(admin_client, offline_store):
                                  object_repr="x", changes={"ordertime_status": "Backordered", "before": None, "after": "on_hold"})
     html = admin_client.get(reverse("admin:connections_auditlogentry_changelist")).content.decode()
     assert "Backordered" in html and "— → on_hold" in html
+
+
+# --- Test connection against the simulators --------------------------------------------------------
+
+
+def _messages(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]] if response.context else []
+
+
+def test_test_connection_reports_both_services(admin_client, store):
+    url = reverse("admin:connections_store_test_connection", args=[store.pk])
+    response = admin_client.post(url, follow=True)
+    assert _messages(response) == [
+        "Test Store: Order Time accepted the credentials",
+        f'Test Store: ShipStation store "{store_name_in_sim(store)}" ({store.shipstation_store_id}) is active',
+    ]
+    store.refresh_from_db()
+    assert store.healthy
+
+
+def store_name_in_sim(store) -> str:
+    from connections.clients_for_store import shipstation_client_for
+
+    return shipstation_client_for(store).check_store(store.shipstation_store_id).store_name
+
+
+def test_test_connection_names_the_problem(admin_client, store):
+    account = store.ordertime_account
+    account.api_key = "wrong-key"
+    account.save()
+    Store.objects.filter(pk=store.pk).update(shipstation_store_id=999999)
+    response = admin_client.post(reverse("admin:connections_store_changelist"),
+                                 {"action": "test_connection", "_selected_action": [store.pk]}, follow=True)
+    assert _messages(response) == [
+        "Test Store: Order Time rejected the username or API key",
+        "Test Store: ShipStation store 999999 not found in this account",
+    ]
+    html = admin_client.get(reverse("admin:connections_store_change", args=[store.pk])).content.decode()
+    assert "Order Time rejected the username or API key" in html
+
+
+def test_connect_form_verifies_and_names_a_bad_key(admin_client, ordertime_sim, shipstation_sim):
+    form = {
+        "name": "Verified", "ordertime_username": "demo@example.com", "ordertime_api_key": "nope",
+        "ordertime_url": ordertime_sim.endpoint, "shipstation_api_key": "demo-key", "shipstation_api_secret": "demo-secret",
+        "shipstation_url": shipstation_sim.url, "shipstation_store_id": 22766, "verify": "on",
+    }
+    response = admin_client.post(reverse("admin:connections_store_add"), form)
+    assert response.status_code == 200
+    assert "Order Time rejected the username or API key" in response.content.decode()
+    assert not Store.objects.filter(name="Verified").exists()
+    response = admin_client.post(reverse("admin:connections_store_add"), {**form, "ordertime_api_key": "demo-key"})
+    assert response.status_code == 302
+    assert Store.objects.get(name="Verified").healthy
+
+
+# --- Dashboard --------------------------------------------------------------------------------------
+
+
+def test_admin_index_shows_store_health_without_a_click(admin_client, offline_store, django_assert_max_num_queries):
+    synced_order(offline_store, "4001", imported_at=timezone.now())
+    synced_order(offline_store, "4002", state=OrderState.REJECTED, needs_attention=True)
+    synced_order(offline_store, "4003", state=OrderState.HELD, ordertime_status="Backordered")
+    SyncRun.objects.create(store=offline_store, kind="import", status="succeeded")
+    Store.objects.filter(pk=offline_store.pk).update(ordertime_health="ok", shipstation_health="failed",
+                                                     shipstation_health_message="ShipStation rejected the API key or secret")
+    response = admin_client.get(reverse("admin:index"))
+    html = response.content.decode()
+    assert 'id="store-dashboard"' in html and "Offline" in html
+    assert "ShipStation rejected the API key or secret" in html
+    row = response.context["rows"][0] if "rows" in response.context else None
+    assert row is not None
+    assert (row.imported_today, row.rejected, row.held, row.needs_attention) == (1, 1, 1, 1)
+    assert row.last_import_run.status == "succeeded" and row.last_update_run is None
+    assert reverse("ordersync_admin:sync_now", args=[offline_store.pk, "import"]) in html
+
+
+def test_dashboard_reads_in_a_fixed_number_of_queries(offline_store, django_assert_num_queries):
+    from ordersync.selectors_dashboard import store_health_list
+
+    for n in range(3):
+        other = Store.objects.create(name=f"S{n}", ordertime_account=offline_store.ordertime_account,
+                                     shipstation_account=offline_store.shipstation_account,
+                                     shipstation_store_id=n, order_key_prefix=f"s{n}")
+        SyncRun.objects.create(store=other, kind="update", status="running")
+    with django_assert_num_queries(2):
+        rows = store_health_list()
+    assert len(rows) == 4
+
+
+def test_rate_limit_budget_reads_the_limiter(store):
+    from connections.clients_for_store import shipstation_client_for
+    from ordersync.selectors_dashboard import rate_limit_budget
+
+    assert not rate_limit_budget(store).known
+    shipstation_client_for(store).check_store(store.shipstation_store_id)
+    budget = rate_limit_budget(store)
+    assert budget.known and budget.limit == 10_000 and 0 < budget.used < 10
+
+
+def test_sync_now_queues_the_update_after_commit_and_shows_progress(admin_client, store, django_capture_on_commit_callbacks):
+    url = reverse("ordersync_admin:sync_now", args=[store.pk, "update"])
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        response = admin_client.post(url, {"next": reverse("ordersync_admin:dashboard")}, follow=True)
+    assert len(queued) == 1
+    assert "Shipment update queued for Test Store." in _messages(response)
+    run = SyncRun.objects.get(store=store, kind="update")
+    assert run.trigger == "admin"
+    progress = admin_client.get(reverse("ordersync_admin:runs_progress"), {"stores": str(store.pk)}).json()
+    assert progress["stores"][str(store.pk)]["update"]["id"] == run.pk
+    assert progress["stores"][str(store.pk)]["update"]["status"] == run.status
+    assert admin_client.get(url).status_code == 405
+
+
+# --- Status mapping editor ---------------------------------------------------------------------------
+
+
+def test_mapping_editor_lists_statuses_with_waiting_orders_and_saving_releases_them(
+    admin_client, offline_store, django_capture_on_commit_callbacks,
+):
+    for number in ("5001", "5002"):
+        synced_order(offline_store, number, state=OrderState.HELD, ordertime_status="Backordered")
+    synced_order(offline_store, "5003", ordertime_status="shipped")
+    url = reverse("ordersync_admin:status_mappings", args=[offline_store.pk])
+    response = admin_client.get(url)
+    rows = response.context["form"].rows
+    assert [(r.ordertime_status, r.mapped_to, r.orders, r.held) for r in rows] == [
+        ("Backordered", None, 2, 2), ("shipped", "shipped", 1, 0),
+    ]
+    released = []
+    from connections.signals import status_mapping_saved
+
+    def release(sender, store, ordertime_status, **kwargs):
+        released.append(ordertime_status)
+        SyncedOrder.objects.filter(store=store, state=OrderState.HELD).update(state=OrderState.IMPORTED)
+
+    status_mapping_saved.connect(release)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = admin_client.post(url, {"status_0": "awaiting_shipment", "status_1": "shipped"}, follow=True)
+    finally:
+        status_mapping_saved.disconnect(release)
+    assert _messages(response) == ["1 mapping saved; 2 held orders released."]
+    assert released == ["Backordered"]
+    assert offline_store.status_mappings.get(ordertime_status="Backordered").shipstation_status == "awaiting_shipment"
+    assert AuditLogEntry.objects.filter(action="status_mapping_set", actor=admin_client.user).count() == 1
+
+
+def test_mapping_editor_adds_a_status_before_it_appears(admin_client, offline_store):
+    url = reverse("ordersync_admin:status_mappings", args=[offline_store.pk])
+    admin_client.post(url, {"status_0": "shipped", "new-ordertime_status": "Drop ship", "new-shipstation_status": "on_hold"})
+    assert offline_store.status_mappings.get(ordertime_status="Drop ship").shipstation_status == "on_hold"
+
+
+# --- Store settings: preview and webhook ---------------------------------------------------------------
+
+
+def test_email_preview_follows_unsaved_branding(admin_client, offline_store):
+    url = reverse("ordersync_admin:email_preview", args=[offline_store.pk])
+    result = admin_client.post(url, {"settings-0-display_name": "Acme Outfitters", "settings-0-accent_color": "#aa0000"}).json()
+    assert "Acme Outfitters" in result["html"] and "#aa0000" in result["html"]
+    assert StoreSettings.objects.get(store=offline_store).display_name == ""  # nothing saved
+    bad = admin_client.post(url, {"settings-0-accent_color": "red"}).json()
+    assert "accent_color" in bad["errors"] and "#1f6feb" in bad["html"]
+
+
+def test_webhook_buttons_subscribe_and_unsubscribe(admin_client, store, settings):
+    settings.PUBLIC_BASE_URL = "https://ordersync.example.com"
+    admin_client.post(reverse("ordersync_admin:webhook", args=[store.pk, "subscribe"]))
+    store.refresh_from_db()
+    assert store.webhook_id is not None
+    html = admin_client.get(reverse("admin:connections_store_change", args=[store.pk])).content.decode()
+    assert 'id="webhook-unsubscribe"' in html
+    admin_client.post(reverse("ordersync_admin:webhook", args=[store.pk, "unsubscribe"]))
+    store.refresh_from_db()
+    assert store.webhook_id is None
+
+
+# --- Packing slips and pick lists -----------------------------------------------------------------------
+
+
+def test_packing_slip_shows_items_gift_message_and_notes_in_the_store_branding(admin_client, offline_store):
+    StoreSettings.objects.filter(store=offline_store).update(display_name="Acme Outfitters", accent_color="#aa0000")
+    order = synced_order(offline_store, "6001")
+    html = admin_client.get(reverse("ordersync_admin:packing_slip", args=[order.pk])).content.decode()
+    assert "Acme Outfitters" in html and "--accent: #aa0000" in html
+    assert 'src="https://images.example.com/mug.jpg"' in html and "Colour: Forest Green" in html and "B-02" in html
+    assert "Happy birthday, Sam!" in html and "Thanks for your order!" in html
+    assert "Spring coupon" not in html  # nothing to pack
+
+
+def test_pick_list_for_a_selection_is_sorted_by_location(admin_client, offline_store):
+    first = synced_order(offline_store, "7001", items=[_item("B", "C-10", 1), _item("A", "A-01", 2), _item("X", "", 1)])
+    second = synced_order(offline_store, "7002", items=[_item("A", "A-01", 3), _item("D", "B-05", 1)])
+    response = admin_client.post(reverse("admin:ordersync_syncedorder_changelist"),
+                                 {"action": "print_pick_list", "_selected_action": [first.pk, second.pk]})
+    assert response.status_code == 302
+    page = admin_client.get(response.url)
+    lines = page.context["lines"]
+    assert [(line.location, line.sku, line.quantity) for line in lines] == [
+        ("A-01", "A", 5), ("B-05", "D", 1), ("C-10", "B", 1), ("", "X", 1),
+    ]
+    assert lines[0].orders == ["7001", "7002"]
+    html = page.content.decode()
+    assert html.index("A-01") < html.index("B-05") < html.index("C-10")
