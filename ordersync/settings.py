@@ -134,7 +134,7 @@ ORDERSYNC_LOCK_DIR = env.path("ORDERSYNC_LOCK_DIR", default=VAR_DIR / "locks")  
 # How long import_orders / update_shipments wait for a running cycle of the same store before giving up.
 ORDERSYNC_COMMAND_LOCK_WAIT = env.float("ORDERSYNC_COMMAND_LOCK_WAIT", default=120.0)
 ORDERSYNC_ORDERTIME_CONCURRENCY = env.int("ORDERSYNC_ORDERTIME_CONCURRENCY", default=2)  # calls at once per account
-ORDERSYNC_ORDERTIME_SLOT_WAIT = env.float("ORDERSYNC_ORDERTIME_SLOT_WAIT", default=300.0)
+ORDERSYNC_ORDERTIME_SLOT_WAIT = env.float("ORDERSYNC_ORDERTIME_SLOT_WAIT", default=30.0)  # then defer the work
 # ShipStation budget: requests left unspent per window (other tools on the key), and slack after Reset.
 ORDERSYNC_RATE_LIMIT_RESERVE = env.int("ORDERSYNC_RATE_LIMIT_RESERVE", default=1)
 ORDERSYNC_RATE_LIMIT_RESET_MARGIN = env.float("ORDERSYNC_RATE_LIMIT_RESET_MARGIN", default=1.0)
