@@ -15,7 +15,7 @@ class SimulatorServer:
         self.host = host
         self.port = self._server.server_port
         self.url = f"http://{host}:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"sim-{self.port}", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"sim-{self.port}", daemon=True)
 
     def start(self) -> SimulatorServer:
         self._thread.start()
