@@ -86,6 +86,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Without collectstatic (development, the demo) WhiteNoise finds files in the apps themselves.
+WHITENOISE_USE_FINDERS = True
 
 # --- Secrets at rest -------------------------------------------------------------------------------
 # Comma-separated Fernet keys; the first encrypts, all decrypt (MultiFernet rotation).
