@@ -513,3 +513,63 @@ def test_pick_list_for_a_selection_is_sorted_by_location(admin_client, offline_s
     assert lines[0].orders == ["7001", "7002"]
     html = page.content.decode()
     assert html.index("A-01") < html.index("B-05") < html.index("C-10")
+
+
+# --- German ---------------------------------------------------------------------------------------------
+
+
+def _our_english_msgids() -> list[str]:
+    """Our msgids (from the compiled German catalogue) whose German differs: none may show on a German page."""
+    import gettext
+    from pathlib import Path
+
+    from django.conf import settings
+
+    with open(Path(settings.BASE_DIR) / "locale" / "de" / "LC_MESSAGES" / "django.mo", "rb") as mo:
+        catalog = gettext.GNUTranslations(mo)._catalog
+    texts = []
+    for key, german in catalog.items():
+        english = key[0] if isinstance(key, tuple) else key
+        # Several words and no placeholder: long enough to never be a false match with data.
+        if english and english != german and " " in english and "%(" not in english and "<" not in english:
+            texts.append(english)
+    return texts
+
+
+def _visible_text(html: str) -> str:
+    import re
+
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def test_german_pages_show_no_english_string_of_ours(admin_client, offline_store):
+    imported = synced_order(offline_store, "8001")
+    rejected = synced_order(offline_store, "8002", state=OrderState.REJECTED, needs_attention=True, rejection_reasons=[
+        {"field": "Customer/ShipTo/Country", "value": "Deutschland", "message": "is not a two-letter country code"}])
+    synced_order(offline_store, "8003", state=OrderState.HELD, ordertime_status="Backordered")
+    SyncRun.objects.create(store=offline_store, kind="import", status="succeeded", counts={"imported": 1})
+    pages = [
+        reverse("admin:index"), reverse("ordersync_admin:dashboard"),
+        reverse("admin:connections_store_change", args=[offline_store.pk]), reverse("admin:connections_store_add"),
+        reverse("ordersync_admin:status_mappings", args=[offline_store.pk]),
+        reverse("admin:ordersync_syncedorder_changelist"),
+        reverse("admin:ordersync_syncedorder_change", args=[imported.pk]),
+        reverse("admin:ordersync_syncedorder_change", args=[rejected.pk]),
+        reverse("admin:ordersync_syncrun_changelist"), reverse("admin:ordersync_shipmentnotice_changelist"),
+        reverse("admin:connections_auditlogentry_changelist"),
+        reverse("ordersync_admin:packing_slip", args=[imported.pk]),
+        f"{reverse('ordersync_admin:pick_list')}?ids={imported.pk}",
+    ]
+    english = _our_english_msgids()
+    assert len(english) > 100
+    for url in pages:
+        response = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="de")
+        assert response.status_code == 200, url
+        text = _visible_text(response.content.decode())
+        leftovers = [msgid for msgid in english if msgid in text]
+        assert leftovers == [], f"{url}: {leftovers}"
+    index = _visible_text(admin_client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="de").content.decode())
+    assert "Letzter Import" in index and "Jetzt importieren" in index
+    english_index = _visible_text(admin_client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="en").content.decode())
+    assert "Last import" in english_index
