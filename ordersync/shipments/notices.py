@@ -107,7 +107,7 @@ def shipment_notice_record(*, store: Store, label: Label, synced_order: SyncedOr
         store=store, source=source, external_id=external_id,
         defaults={**facts, "synced_order": synced_order, "state": NoticeState.UNMATCHED},
     )
-    notice = ShipmentNotice.objects.select_for_update().select_related("store__settings", "synced_order").get(pk=notice.pk)
+    notice = ShipmentNotice.objects.select_for_update(of=("self",)).select_related("store__settings", "synced_order").get(pk=notice.pk)
     before = (notice.state, notice.voided_at, notice.synced_order_id)
     for name, value in facts.items():
         setattr(notice, name, value)

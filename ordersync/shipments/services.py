@@ -288,7 +288,7 @@ def _ms_since(started: float) -> int:
 @transaction.atomic
 def _claim(notice_id: int) -> tuple[ShipmentNotice, ShipNotice, bool] | None:
     """Lock the row; if it may be sent, send the buyer e-mail, store the exact payload and mark it ``sending``."""
-    notice = ShipmentNotice.objects.select_for_update().select_related("store__settings", "synced_order").get(pk=notice_id)
+    notice = ShipmentNotice.objects.select_for_update(of=("self",)).select_related("store__settings", "synced_order").get(pk=notice_id)
     now = timezone.now()
     resend = notice.state == NoticeState.SENDING
     if resend and not _lease_over(notice, now):
@@ -334,7 +334,7 @@ def _attempt(notice: ShipmentNotice, *, success: bool, duration_ms: int, resend:
 
 @transaction.atomic
 def _record_sent(notice: ShipmentNotice, *, duration_ms: int, resend: bool) -> ShipmentNotice:
-    notice = ShipmentNotice.objects.select_for_update().select_related("store").get(pk=notice.pk)
+    notice = ShipmentNotice.objects.select_for_update(of=("self",)).select_related("store").get(pk=notice.pk)
     notice.sent_at = timezone.now()
     notice.last_error = ""
     notice.next_retry_at = None
@@ -350,7 +350,7 @@ def _record_sent(notice: ShipmentNotice, *, duration_ms: int, resend: bool) -> S
 
 @transaction.atomic
 def _record_failure(notice: ShipmentNotice, exc: errors.ClientError, *, duration_ms: int, resend: bool) -> ShipmentNotice:
-    notice = ShipmentNotice.objects.select_for_update().select_related("store", "synced_order").get(pk=notice.pk)
+    notice = ShipmentNotice.objects.select_for_update(of=("self",)).select_related("store", "synced_order").get(pk=notice.pk)
     log.warning("Ship notice %s for store %s failed (attempt %d): %s", notice.pk, notice.store, notice.attempt_count, exc)
     notice.last_error = exc.message
     if notice.state == NoticeState.SENDING:

@@ -144,3 +144,42 @@ def test_wrong_secret_wrong_store_and_other_events(subscribed, django_capture_on
         response = post_hook(subscribed, {**body, "resource_type": "ORDER_NOTIFY"})
     assert response.status_code == 202 and callbacks == []
     assert Client().get(f"/hooks/shipstation/{subscribed.pk}/?s={subscribed.webhook_secret}").status_code == 405
+
+
+@pytest.mark.skipif("sqlite" in __import__("django.conf").conf.settings.DATABASES["default"]["ENGINE"],
+                    reason="row locks need PostgreSQL; SQLite serialises writers differently")
+@pytest.mark.django_db(transaction=True)
+def test_webhook_and_poll_threads_race_send_once(store, ordertime_sim, shipstation_sim):
+    import threading
+    from collections import Counter
+
+    from django.db import connection
+
+    from connections.clients_for_store import shipstation_client_for
+    from ordersync.shipments.services import label_process
+
+    order = import_order(store, ordertime_sim)
+    label(shipstation_sim, order)
+    (shipment,) = list(shipstation_client_for(store).iter_shipments(store_id=store.shipstation_store_id))
+    ordertime_sim.faults.update(latency_rate=1.0, latency_seconds=0.3)  # keep the first send in flight
+    start = threading.Barrier(4)
+    failures = []
+
+    def reader():
+        try:
+            start.wait()
+            label_process(store=store, label=shipment, counts=Counter())
+        except Exception as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=reader) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []
+    assert len(ordertime_sim.notices()) == 1
+    assert ShipmentNotice.objects.get().state == NoticeState.SENT
