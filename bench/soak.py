@@ -20,6 +20,7 @@ import argparse
 import dataclasses
 import hashlib
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -209,6 +210,8 @@ class Simulators:
         from sandbox.ordertime import OrderTimeSimulator
         from sandbox.server import SimulatorServer
         from sandbox.shipstation import ShipStationSimulator
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request would drown the report
 
         def faults(seed: int) -> Faults:
             return Faults(FaultConfig(error_rate=config.error_rate, rate_limit_burst_rate=config.burst_rate,

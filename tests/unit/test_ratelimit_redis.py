@@ -170,3 +170,16 @@ def test_unreadable_state_is_treated_as_unknown(redis_client, make_limiter):
     limiter.before_request()
 
     assert limiter.state().remaining is None
+
+
+def test_the_first_answer_of_a_new_window_does_not_return_slots_taken_by_requests_in_flight(make_limiter):
+    clock = FakeClock()
+    limiter = make_limiter(clock=clock, sleep=clock.sleep, reserve=0)
+    limiter.after_response(headers(10, 4, 1), 200)
+    clock.now += 2  # the window has reset
+
+    for _ in range(5):
+        limiter.before_request()  # five requests of the new window in flight
+    limiter.after_response(headers(10, 9, 2), 200)  # the server has counted only the first so far
+
+    assert limiter.state().remaining == 5
