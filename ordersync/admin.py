@@ -93,8 +93,8 @@ class NeedsAttentionFilter(admin.SimpleListFilter):
 class SyncedOrderAdmin(admin.ModelAdmin):
     change_form_template = "admin/ordersync/syncedorder/change_form.html"
     change_list_template = "admin/ordersync/syncedorder/change_list.html"
-    list_display = ["order_number", "store", "state_badge", "buyer_name", "ordertime_status", "shipstation_status",
-                    "seen", "attention", "row_actions"]
+    # The fix button sits next to the state, where the eye is, before columns that may scroll off.
+    list_display = ["order_number", "state_badge", "row_actions", "store", "buyer_name", "ordertime_status", "seen"]
     list_display_links = ["order_number"]
     list_filter = [
         ("store", admin.RelatedFieldListFilter), "state", NeedsAttentionFilter,

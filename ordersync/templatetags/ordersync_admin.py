@@ -19,17 +19,19 @@ def store_dashboard(context):
 
 @register.filter
 def lag(delta: timedelta | None) -> str:
-    """A short age: "3 min", "2 h 5 min", "4 days"."""
+    """How long ago, briefly: "just now", "3 min ago", "2 h 5 min ago", "4 days ago"."""
     if delta is None:
         return gettext("never")
     minutes = int(delta.total_seconds() // 60)
     if minutes < 1:
         return gettext("just now")
     if minutes < 60:
-        return gettext("%(minutes)d min") % {"minutes": minutes}
-    if minutes < 48 * 60:
-        return gettext("%(hours)d h %(minutes)d min") % {"hours": minutes // 60, "minutes": minutes % 60}
-    return gettext("%(days)d days") % {"days": minutes // (24 * 60)}
+        age = gettext("%(minutes)d min") % {"minutes": minutes}
+    elif minutes < 48 * 60:
+        age = gettext("%(hours)d h %(minutes)d min") % {"hours": minutes // 60, "minutes": minutes % 60}
+    else:
+        age = gettext("%(days)d days") % {"days": minutes // (24 * 60)}
+    return gettext("%(lag)s ago") % {"lag": age}
 
 
 @register.filter
