@@ -573,3 +573,15 @@ def test_german_pages_show_no_english_string_of_ours(admin_client, offline_store
     assert "Letzter Import" in index and "Jetzt importieren" in index
     english_index = _visible_text(admin_client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="en").content.decode())
     assert "Last import" in english_index
+
+
+def test_notice_page_and_release_action(admin_client, store):
+    notice = ShipmentNotice.objects.create(store=store, external_id=777, state=NoticeState.HELD, tracking_number="9400TEST")
+    html = admin_client.get(reverse("admin:ordersync_shipmentnotice_change", args=[notice.pk])).content.decode()
+    assert "9400TEST" in html and "Held for release" in html and 'id="timeline"' in html
+    response = admin_client.post(reverse("admin:ordersync_shipmentnotice_changelist"),
+                                 {"action": "release", "_selected_action": [notice.pk]}, follow=True)
+    assert "1 notice released." in _messages(response)
+    notice.refresh_from_db()
+    assert notice.state != NoticeState.HELD
+    assert AuditLogEntry.objects.filter(action="notice_released", actor=admin_client.user).exists()
