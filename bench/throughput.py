@@ -1,0 +1,236 @@
+"""Import throughput against ShipStation's rate limit, and what each order costs.
+
+    .venv/bin/python -m bench.throughput [--orders 1000,20000] [--baseline-orders 400]
+
+Time is scaled: the ShipStation simulator allows 40 requests per 2 s instead of per 60 s, so the
+ceiling is 100 orders per ``createorders`` call × 40 calls per 2 s = 120,000 orders a minute (4,000 at
+the real limit). For each N it runs the import cycles of one store in a process of their own (as a
+worker would) on a scratch database, then pushes orders one ``createorders`` call each — how
+connectors without batching work — against the same limit. The simulator has no
+``/orders/createorder`` route, so the baseline sends ``createorders`` with one order per call: the
+same request count and the same limit as ``createorder``.
+
+Measured: orders per minute and the ratio to the ceiling; API calls per 1,000 orders; worker CPU ms
+per order; the worker's peak memory (RSS high-water mark); database queries per ``createorders``
+batch. One table at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.soak import PYTHON, REPO, STATUS, SoakConfig, fleet_env, fresh_database, manage, services_problem
+
+RATE_LIMIT = 40
+RATE_WINDOW = 2.0
+ORDERS_PER_CALL = 100
+CEILING_PER_MINUTE = ORDERS_PER_CALL * RATE_LIMIT / RATE_WINDOW * 60
+
+
+@dataclass
+class Measurement:
+    label: str
+    orders: int
+    seconds: float
+    api_calls: int
+    cpu_seconds: float | None = None
+    peak_rss_mb: float | None = None
+    queries: int | None = None
+    batches: int | None = None
+
+    @property
+    def per_minute(self) -> float:
+        return self.orders / self.seconds * 60 if self.seconds else 0.0
+
+
+# --------------------------------------------------------------------------- the worker side
+
+
+CONNECT_STORE = """
+import os
+from connections.models import Store
+from connections.services import store_connect
+store = store_connect(name="Bench", ordertime_username="bench@example.com", ordertime_api_key="bench-ot-key",
+                      ordertime_url=os.environ["BENCH_OT_URL"], shipstation_api_key="bench-key",
+                      shipstation_api_secret="bench-secret", shipstation_url=os.environ["BENCH_SS_URL"],
+                      shipstation_store_id=22766, statuses={os.environ["BENCH_STATUS"]: "awaiting_shipment"}, verify=False)
+print(store.pk)
+"""
+
+
+def cycle_main(store_id: int, expected: int) -> None:
+    """Run import cycles for one store until every order is in, as a worker does; print what it cost."""
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from connections.models import Store
+    from ordersync.models import SyncedOrder, SyncRun
+    from ordersync.tasks import import_store_orders
+
+    queries = 0
+
+    def count(execute, sql, params, many, context):
+        nonlocal queries
+        queries += 1
+        return execute(sql, params, many, context)
+
+    store = Store.objects.get(pk=store_id)
+    started = time.monotonic()
+    with connection.execute_wrapper(count):
+        while SyncedOrder.objects.filter(store=store, shipstation_order_id__isnull=False).count() < expected:
+            import_store_orders.apply(args=(store.pk,))  # the task body, in this process
+    seconds = time.monotonic() - started
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({
+        "seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime, "peak_rss_kb": usage.ru_maxrss,
+        "queries": queries, "runs": SyncRun.objects.filter(store=store).count(),
+    }))
+
+
+# --------------------------------------------------------------------------- the bench
+
+
+def measure_batched(orders: int, config: SoakConfig, simulators) -> Measurement:
+    shipstation, ordertime, urls = simulators
+    from sandbox.ordertime import make_sample_docs
+
+    docs = make_sample_docs(orders, seed=orders)
+    for doc in docs:
+        doc["OrderStatus"] = STATUS
+    ordertime.add_ship_docs(docs)
+    workdir = Path(tempfile.mkdtemp(prefix="ordersync-bench-"))
+    env = fleet_env(config, fresh_database(config, "ordersync_bench"), workdir)
+    env.update({"CELERY_BROKER_URL": "", "ORDERSYNC_RATE_LIMIT_RESERVE": "0", "ORDERSYNC_RATE_LIMIT_RESET_MARGIN": "0"})
+    import redis
+
+    redis.Redis.from_url(env["REDIS_URL"]).flushdb()
+    manage(env, "migrate", "--noinput")
+    store_id = manage({**env, "BENCH_OT_URL": urls[1], "BENCH_SS_URL": urls[0], "BENCH_STATUS": STATUS},
+                      "shell", stdin=CONNECT_STORE).strip().splitlines()[-1]
+    before = shipstation.stats.as_dict()
+    done = subprocess.run([PYTHON, "-m", "bench.throughput", "cycle", store_id, str(orders)], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=3600)
+    if done.returncode != 0:
+        raise RuntimeError(f"the import worker failed:\n{done.stdout}\n{done.stderr}")
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    after = shipstation.stats.as_dict()
+    return Measurement(
+        label=f"batched, N = {orders:,}", orders=orders, seconds=report["seconds"],
+        api_calls=after["requests"] - before["requests"], cpu_seconds=report["cpu_seconds"],
+        peak_rss_mb=report["peak_rss_kb"] / 1024, queries=report["queries"],
+        batches=after["createorders_calls"] - before["createorders_calls"],
+    )
+
+
+def measure_one_per_call(orders: int, simulators) -> Measurement:
+    """The same kind of orders, mapped the same way, one per call, through the same limiter."""
+    shipstation, ordertime, urls = simulators
+    from connections.clients.ordertime import OrderTimeClient
+    from connections.clients.ratelimit import InMemoryRateLimiter
+    from connections.clients.shipstation import ShipStationClient
+    from ordersync.mapping.imports import ImportOptions, MappedOrder, map_order
+    from sandbox.ordertime import make_sample_docs
+
+    docs = make_sample_docs(orders, seed=orders + 1, first_order_id=900_001)
+    for doc in docs:
+        doc["OrderStatus"] = STATUS
+    ordertime.add_ship_docs(docs)
+    options = ImportOptions(order_key_prefix="baseline", shipstation_store_id=22766,
+                            status_mapping={STATUS: "awaiting_shipment"})
+    source = OrderTimeClient(urls[1], "bench@example.com", "bench-ot-key")
+    client = ShipStationClient(urls[0], "bench-key", "bench-secret",
+                               rate_limiter=InMemoryRateLimiter(reserve=0, reset_margin=0))
+    wanted = {doc["OrderID"] for doc in docs}
+    mapped = [map_order(order, options) for order in source.iter_orders(*_export_window()) if order.order_id in wanted]
+    payloads = [result.order for result in mapped if isinstance(result, MappedOrder)]
+    started = time.monotonic()
+    for payload in payloads:
+        client.create_orders([payload])
+    return Measurement(label=f"one order per call, N = {len(payloads):,}", orders=len(payloads),
+                       seconds=time.monotonic() - started, api_calls=client.calls)
+
+
+def _export_window():
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    return now - timedelta(days=1), now + timedelta(minutes=5)
+
+
+def format_table(rows: list[Measurement]) -> str:
+    header = ("run", "orders/min", "of ceiling", "API calls/1k orders", "CPU ms/order", "peak RSS MB",
+              "DB queries/batch")
+    lines = []
+    for row in rows:
+        lines.append((
+            row.label, f"{row.per_minute:,.0f}", f"{row.per_minute / CEILING_PER_MINUTE:.1%}",
+            f"{row.api_calls / row.orders * 1000:,.0f}",
+            "-" if row.cpu_seconds is None else f"{row.cpu_seconds * 1000 / row.orders:.1f}",
+            "-" if row.peak_rss_mb is None else f"{row.peak_rss_mb:.0f}",
+            "-" if not row.batches else f"{row.queries / row.batches:.0f}",
+        ))
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *lines, strict=True)]
+    render = lambda cells: "  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))  # noqa: E731
+    title = (f"ShipStation limit {RATE_LIMIT} requests / {RATE_WINDOW:g} s (time-scaled); ceiling "
+             f"{ORDERS_PER_CALL} orders × limit = {CEILING_PER_MINUTE:,.0f} orders/min")
+    return "\n".join([title, render(header), "  ".join("-" * w for w in widths), *map(render, lines)])
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["cycle"]:
+        cycle_main(int(argv[1]), int(argv[2]))
+        return 0
+    parser = argparse.ArgumentParser(prog="python -m bench.throughput", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--orders", default="1000,20000", help="comma-separated Ns for the batched runs")
+    parser.add_argument("--baseline-orders", type=int, default=400)
+    args = parser.parse_args(argv)
+    config = SoakConfig()
+    problem = services_problem(config)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+
+    import logging
+
+    from sandbox.ordertime import OrderTimeSimulator
+    from sandbox.server import SimulatorServer
+    from sandbox.shipstation import ShipStationSimulator
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    rows = []
+    for orders in [int(n) for n in args.orders.split(",")] + [0]:
+        shipstation = ShipStationSimulator("bench-key", "bench-secret", rate_limit=RATE_LIMIT,
+                                           rate_window_seconds=RATE_WINDOW)
+        ordertime = OrderTimeSimulator("bench@example.com", "bench-ot-key", page_size=500)
+        with SimulatorServer(shipstation) as ss_server, SimulatorServer(ordertime) as ot_server:
+            simulators = (shipstation, ordertime, (ss_server.url, f"{ot_server.url}/api/shipstation"))
+            if orders:
+                rows.append(measure_batched(orders, config, simulators))
+            else:
+                rows.append(measure_one_per_call(args.baseline_orders, simulators))
+            print(f"  {rows[-1].label}: {rows[-1].per_minute:,.0f} orders/min", file=sys.stderr, flush=True)
+            if shipstation.stats.real_429s:
+                print(f"  ! {shipstation.stats.real_429s} requests over the limit", file=sys.stderr)
+    print(format_table(rows))
+    batched = [row for row in rows if row.batches]
+    if batched and rows[-1].per_minute:
+        print(f"batched / one-per-call: {batched[-1].per_minute / rows[-1].per_minute:.0f}×")
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ordersync.settings")
+    sys.exit(main())
