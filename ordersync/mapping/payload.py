@@ -34,16 +34,16 @@ def payload_hash(payload: Any) -> str:
 
 
 def ot_order_to_dict(order: OTOrder) -> dict:
-    return _encode(order)
+    return dataclass_to_json(order)
 
 
 def ot_order_from_dict(data: dict) -> OTOrder:
-    return _decode(OTOrder, data)
+    return dataclass_from_json(OTOrder, data)
 
 
-def _encode(value: Any) -> Any:
+def dataclass_to_json(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: dataclass_to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime):
@@ -53,7 +53,7 @@ def _encode(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, tuple | list):
-        return [_encode(item) for item in value]
+        return [dataclass_to_json(item) for item in value]
     return value
 
 
@@ -62,19 +62,19 @@ def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
-def _decode(hint: Any, value: Any) -> Any:
+def dataclass_from_json(hint: Any, value: Any) -> Any:
     if value is None:
         return None
     origin = typing.get_origin(hint)
     if origin in (types.UnionType, typing.Union):
         (inner,) = [arg for arg in typing.get_args(hint) if arg is not type(None)]
-        return _decode(inner, value)
+        return dataclass_from_json(inner, value)
     if origin is tuple:
         item_hint = typing.get_args(hint)[0]
-        return tuple(_decode(item_hint, item) for item in value)
+        return tuple(dataclass_from_json(item_hint, item) for item in value)
     if dataclasses.is_dataclass(hint):
         hints = _hints(hint)
-        return hint(**{name: _decode(hints[name], item) for name, item in value.items()})
+        return hint(**{name: dataclass_from_json(hints[name], item) for name, item in value.items()})
     if hint is Decimal:
         return Decimal(value)
     if hint is datetime:

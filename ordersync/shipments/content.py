@@ -13,7 +13,7 @@ from datetime import date
 
 from connections.clients.types import Fulfillment, OTAddress, Shipment, ShipNotice
 from ordersync.mapping import notices as notice_mapping
-from ordersync.mapping.payload import _decode, _encode  # the mapping's generic dataclass ⇄ JSON codec
+from ordersync.mapping.payload import dataclass_from_json, dataclass_to_json
 from ordersync.models import NoticeSource, ShipmentNotice
 
 from .carrier_services import carrier_service_names
@@ -22,21 +22,21 @@ Label = Shipment | Fulfillment
 
 
 def label_to_dict(label: Label) -> dict:
-    return _encode(label)
+    return dataclass_to_json(label)
 
 
 def label_of(notice: ShipmentNotice) -> Label:
     """The label (or fulfillment) as it was last read from ShipStation."""
     kind = Fulfillment if notice.source == NoticeSource.FULFILLMENT else Shipment
-    return _decode(kind, notice.shipment)
+    return dataclass_from_json(kind, notice.shipment)
 
 
 def ship_notice_to_dict(ship_notice: ShipNotice) -> dict:
-    return _encode(ship_notice)
+    return dataclass_to_json(ship_notice)
 
 
 def ship_notice_from_dict(data: dict) -> ShipNotice:
-    return _decode(ShipNotice, data)
+    return dataclass_from_json(ShipNotice, data)
 
 
 def _order_payload(notice: ShipmentNotice) -> dict:
