@@ -130,6 +130,15 @@ CELERY_BEAT_SCHEDULE: dict = {
 
 # --- Redis for shared locks and rate limits (falls back to in-process when unset) -----------------
 REDIS_URL = env("REDIS_URL", default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "")
+
+# One cache for the fleet (carrier service names, dashboard figures) when Redis is there.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "ordersync"}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 # A cycle's store lock outlives a dead worker by this long; a live worker renews it every third of it.
 ORDERSYNC_LOCK_TIMEOUT = env.float("ORDERSYNC_LOCK_TIMEOUT", default=60.0)
 ORDERSYNC_LOCK_DIR = env.path("ORDERSYNC_LOCK_DIR", default=VAR_DIR / "locks")  # lock files without Redis
