@@ -45,9 +45,9 @@ def test_the_control_room_from_connecting_a_store_to_german(
     page.fill("#id_settings-0-display_name", "Acme Outfitters")
     expect(page.locator("#email-preview")).to_have_attribute("srcdoc", re.compile("Acme Outfitters"))
     expect(page.frame_locator("#email-preview").locator("body")).to_contain_text("Acme Outfitters")
-    shoot(page, "03-store-page")
     page.locator("#email-preview-module").scroll_into_view_if_needed()
     shoot(page, "04-email-preview", full_page=False)  # full-page captures leave iframes blank
+    shoot(page, "03-store-page")
 
     # Run a sync from the dashboard: the sample orders' status is not mapped yet, so they wait.
     page.goto(f"{base}/admin/")
