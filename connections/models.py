@@ -92,7 +92,7 @@ class Store(models.Model):
     active = models.BooleanField(_("active"), default=True)
     order_key_prefix = models.CharField(
         _("order-key prefix"), max_length=41, unique=True, validators=[order_key_prefix_validator],
-        help_text=_("Fixed when the store is created: every orderKey is ordertime-<prefix>-<OrderID>."),
+        help_text=_('Fixed when the store is created: every orderKey is "ordertime-" + this prefix + "-" + the Order Time OrderID.'),
     )
     initial_lookback_days = models.PositiveIntegerField(_("initial import look-back (days)"), default=7)
     import_interval_minutes = models.PositiveIntegerField(_("import every (minutes)"), default=5)

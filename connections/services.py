@@ -10,6 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
 from .clients import errors
 from .clients_for_store import ordertime_client_for, shipstation_client_for
@@ -63,15 +64,19 @@ def _redacted(url: str) -> str:
 
 
 def _describe(service: str, exc: errors.ClientError, url: str) -> str:
+    # Translated in the language of whoever ran the check (the admin's, or English on the command line).
     if isinstance(exc, errors.AuthenticationFailed):
-        what = "username or API key" if service == "Order Time" else "API key or secret"
-        return f"{service} rejected the {what}"
+        if service == "Order Time":
+            return gettext("Order Time rejected the username or API key")
+        return gettext("ShipStation rejected the API key or secret")
     if isinstance(exc, errors.Unreachable):
-        return f"{service} endpoint unreachable: {_redacted(url)}"
+        return gettext("%(service)s endpoint unreachable: %(url)s") % {"service": service, "url": _redacted(url)}
     if isinstance(exc, errors.RateLimited):
-        return f"{service} is rate-limiting this account; try again in {exc.retry_after:.0f} s"
+        return gettext("%(service)s is rate-limiting this account; try again in %(seconds)d s") % {
+            "service": service, "seconds": round(exc.retry_after)}
     if isinstance(exc, errors.ServerError):
-        return f"{service} had a server error (HTTP {exc.status}); try again later"
+        return gettext("%(service)s had a server error (HTTP %(status)s); try again later") % {
+            "service": service, "status": exc.status}
     return f"{service}: {exc.message}"
 
 
@@ -80,19 +85,19 @@ def _check_ordertime(store: Store) -> ServiceCheck:
         ordertime_client_for(store).check_credentials()
     except errors.ClientError as exc:
         return ServiceCheck(False, _describe("Order Time", exc, store.ordertime_account.endpoint_url))
-    return ServiceCheck(True, "Order Time accepted the credentials")
+    return ServiceCheck(True, gettext("Order Time accepted the credentials"))
 
 
 def _check_shipstation(store: Store) -> ServiceCheck:
     try:
         found = shipstation_client_for(store).check_store(store.shipstation_store_id)
     except errors.NotFound:
-        return ServiceCheck(False, f"ShipStation store {store.shipstation_store_id} not found in this account")
+        return ServiceCheck(False, gettext("ShipStation store %(id)s not found in this account") % {"id": store.shipstation_store_id})
     except errors.RequestRejected as exc:
         return ServiceCheck(False, exc.message)
     except errors.ClientError as exc:
         return ServiceCheck(False, _describe("ShipStation", exc, store.shipstation_account.base_url))
-    return ServiceCheck(True, f'ShipStation store "{found.store_name}" ({found.store_id}) is active')
+    return ServiceCheck(True, gettext('ShipStation store "%(name)s" (%(id)s) is active') % {"name": found.store_name, "id": found.store_id})
 
 
 def store_check_connection(*, store: Store) -> ConnectionReport:
