@@ -3,10 +3,42 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import transaction
 from django.utils import timezone
 
 from connections.models import Store
+from ordersync.imports import services as import_services
 from ordersync.shipments import services as shipment_services
+
+# --- imports (Order Time → ShipStation) ----------------------------------------------------------------
+
+
+@shared_task(name="ordersync.tasks.import_store_orders")
+def import_store_orders(store_id: int, trigger: str = "schedule") -> dict:
+    store = Store.objects.get(pk=store_id)
+    run = import_services.store_import_orders(store=store, trigger=trigger)
+    return {"run": run.pk, "status": run.status, "counts": run.counts}
+
+
+@shared_task(name="ordersync.tasks.import_due_stores")
+def import_due_stores() -> list[int]:
+    """Queue the import cycle of every active store whose interval has passed."""
+    now = timezone.now()
+    due = [
+        store.pk for store in Store.objects.filter(active=True)
+        if store.last_import_at is None
+        or (now - store.last_import_at).total_seconds() >= store.import_interval_minutes * 60
+    ]
+    for store_id in due:
+        transaction.on_commit(lambda store_id=store_id: import_store_orders.delay(store_id))
+    return due
+
+
+@shared_task(name="ordersync.tasks.release_held_orders")
+def release_held_orders(store_id: int, ordertime_status: str | None = None) -> int:
+    store = Store.objects.get(pk=store_id)
+    return import_services.held_orders_release(store=store, ordertime_status=ordertime_status)
+
 
 # --- shipment updates -------------------------------------------------------------------------------
 
