@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -193,7 +193,7 @@ class OrderChanges:
             # Row locks (PostgreSQL) serialise two writers of the same orders; SQLite locks the database.
             list(SyncedOrder.objects.select_for_update().filter(pk__in=[row.pk for row in rows]).values_list("pk"))
             self._give_up_on_repeated_failures()
-            SyncedOrder.objects.bulk_update(rows, _ROW_FIELDS)
+            _update_rows(rows)
             Attempt.objects.bulk_create(self._attempts)
         self._rows.clear()
         self._attempts = []
@@ -231,6 +231,24 @@ class OrderChanges:
                  duration_ms: int | None = None) -> None:
         self._attempts.append(Attempt(synced_order=row, sync_run=self.run, kind=kind, success=success,
                                       request=request, response=response, error=error, duration_ms=duration_ms))
+
+
+def _update_rows(rows: Sequence[SyncedOrder]) -> None:
+    """Write ``_ROW_FIELDS`` of every row with one ``executemany``.
+
+    ``bulk_update`` builds a CASE expression per field and row; for 100 rows of 19 fields that cost
+    20 ms of CPU per batch, most of the import's time. A parameterised UPDATE per row, sent as one
+    ``executemany``, writes the same values (prepared by each field, as ``save`` would) for a fraction.
+    """
+    meta = SyncedOrder._meta
+    fields = [meta.get_field(name) for name in _ROW_FIELDS]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"
+    params = [[field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields] + [row.pk]
+              for row in rows]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def _state_after_sending(payload: dict) -> str:
