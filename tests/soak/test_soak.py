@@ -53,7 +53,10 @@ def test_no_order_is_sent_twice(soak):
 def test_every_label_gets_exactly_one_ship_notice(soak):
     assert soak.labels > 0.8 * soak.seeded
     assert soak.labels_without_notice == 0
-    assert soak.labels_with_several_notices == 0
+    assert soak.labels_with_different_notices == 0
+    # Only a notice caught between Order Time's answer and its record by a SIGKILL is delivered again,
+    # identically (docs/shipment-updates.md); never more than the killed workers had in flight.
+    assert soak.identical_redeliveries <= soak.redelivery_bound
 
 
 def test_the_rate_limit_is_never_exceeded(soak):
