@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import multiprocessing
 import os
 import random
@@ -10,6 +11,7 @@ import threading
 
 import pytest
 import redis
+from django.core.management import call_command
 
 from connections.clients.errors import RateLimited
 from connections.clients.ratelimit_redis import RedisRateLimiter
@@ -23,6 +25,7 @@ from ordersync.locks import (
     ordertime_slot,
     store_lock,
 )
+from ordersync.models import RunStatus, SyncRun
 from sandbox.server import SimulatorServer
 from sandbox.shipstation import ShipStationSimulator
 from tests.unit.test_ratelimit_redis import REDIS_TEST_URL, redis_client  # noqa: F401 - fixture
@@ -271,3 +274,28 @@ def test_ordertime_slot_uses_the_accounts_shared_limit(redis_settings, store_id,
         with pytest.raises(SlotUnavailable):
             with ordertime_slot(store_id, wait=0.1):
                 pass
+
+
+# --- commands and running cycles -------------------------------------------------------------------
+
+@pytest.mark.parametrize(("command", "kind"), [("import_orders", "import"), ("update_shipments", "update")])
+def test_a_command_that_finds_its_stores_cycle_running_says_so_and_exits_0(lock_backend, store, settings,
+                                                                           command, kind):
+    settings.ORDERSYNC_COMMAND_LOCK_WAIT = 0.3
+    out = io.StringIO()
+    with OtherWorker(store.pk, kind):
+        call_command(command, "--store", store.name, stdout=out)  # a CommandError would mean exit 1
+
+    assert f"{store.name}: {RunStatus.SKIPPED.label}" in out.getvalue()
+    assert SyncRun.objects.get(store=store, kind=kind).status == RunStatus.SKIPPED
+
+
+def test_a_command_waits_for_the_running_cycle_then_runs(lock_backend, store, settings):
+    settings.ORDERSYNC_COMMAND_LOCK_WAIT = 10
+    out = io.StringIO()
+    with OtherWorker(store.pk, "update") as worker:
+        threading.Timer(0.3, worker.done.set).start()  # the worker's cycle ends while the command waits
+        call_command("update_shipments", "--store", store.name, stdout=out)
+
+    assert f"{store.name}: {RunStatus.SUCCEEDED.label}" in out.getvalue()
+    assert SyncRun.objects.get(store=store, kind="update").status == RunStatus.SUCCEEDED
