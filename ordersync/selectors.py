@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from connections.models import Store
@@ -95,3 +96,18 @@ def _describe_attention(item: dict) -> str:
 def sync_report(*, stores: QuerySet[Store] | None = None) -> dict:
     stores = stores if stores is not None else Store.objects.all()
     return {"stores": [store_sync_report(store=store) for store in stores.order_by("name")]}
+
+
+def stores_due(*, kind: str, now=None) -> list[int]:
+    """Active stores whose import (``kind="import"``) or shipment update (``"update"``) interval has passed."""
+    last_field, interval_field = {
+        "import": ("last_import_at", "import_interval_minutes"),
+        "update": ("last_update_at", "update_interval_minutes"),
+    }[kind]
+    now = now or timezone.now()
+    return [
+        store.pk
+        for store in Store.objects.filter(active=True).only("pk", last_field, interval_field)
+        if getattr(store, last_field) is None
+        or (now - getattr(store, last_field)).total_seconds() >= getattr(store, interval_field) * 60
+    ]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.db import transaction
-from django.utils import timezone
 
 from connections.models import Store
 from ordersync.imports import services as import_services
+from ordersync.selectors import stores_due
 from ordersync.shipments import services as shipment_services
 
 # --- imports (Order Time → ShipStation) ----------------------------------------------------------------
@@ -23,12 +23,7 @@ def import_store_orders(store_id: int, trigger: str = "schedule") -> dict:
 @shared_task(name="ordersync.tasks.import_due_stores")
 def import_due_stores() -> list[int]:
     """Queue the import cycle of every active store whose interval has passed."""
-    now = timezone.now()
-    due = [
-        store.pk for store in Store.objects.filter(active=True)
-        if store.last_import_at is None
-        or (now - store.last_import_at).total_seconds() >= store.import_interval_minutes * 60
-    ]
+    due = stores_due(kind="import")
     for store_id in due:
         transaction.on_commit(lambda store_id=store_id: import_store_orders.delay(store_id))
     return due
@@ -53,14 +48,9 @@ def update_store_shipments(store_id: int, trigger: str = "schedule") -> dict:
 @shared_task(name="ordersync.tasks.update_due_stores")
 def update_due_stores() -> list[int]:
     """Queue the update cycle of every active store whose interval has passed."""
-    now = timezone.now()
-    due = [
-        store.pk for store in Store.objects.filter(active=True)
-        if store.last_update_at is None
-        or (now - store.last_update_at).total_seconds() >= store.update_interval_minutes * 60
-    ]
+    due = stores_due(kind="update")
     for store_id in due:
-        update_store_shipments.delay(store_id)
+        transaction.on_commit(lambda store_id=store_id: update_store_shipments.delay(store_id))
     return due
 
 
