@@ -8,7 +8,7 @@ from .clients.http import RetryPolicy
 from .clients.ordertime import OrderTimeClient
 from .clients.shipstation import ShipStationClient
 from .models import Store
-from .rate_limits import shipstation_limiter_for
+from .rate_limits import ordertime_concurrency_for, shipstation_limiter_for
 
 
 def _timeout() -> tuple[float, float]:
@@ -17,7 +17,10 @@ def _timeout() -> tuple[float, float]:
 
 def ordertime_client_for(store: Store, *, retry: RetryPolicy | None = None) -> OrderTimeClient:
     account = store.ordertime_account
-    return OrderTimeClient(account.endpoint_url, account.username, account.api_key, timeout=_timeout(), retry=retry)
+    return OrderTimeClient(
+        account.endpoint_url, account.username, account.api_key, timeout=_timeout(), retry=retry,
+        concurrency=ordertime_concurrency_for(account.pk).slot,
+    )
 
 
 def shipstation_client_for(store: Store, *, retry: RetryPolicy | None = None) -> ShipStationClient:

@@ -8,6 +8,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -60,6 +61,8 @@ class Transport:
     timeout: tuple[float, float] = (5.0, 30.0)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     rate_limit: RateLimitHook | None = None
+    # Entered around each HTTP exchange, e.g. a slot of a per-account concurrency limit.
+    concurrency: Callable[[], AbstractContextManager] | None = None
     session: requests.Session | None = None
     sleep: Callable[[float], None] = time.sleep
     user_agent: str = "Ordersync/0.1"
@@ -94,7 +97,8 @@ class Transport:
             if self.rate_limit is not None:
                 self.rate_limit.before_request()
             try:
-                response = self.session.request(method, url, **kwargs)
+                with self.concurrency() if self.concurrency is not None else nullcontext():
+                    response = self.session.request(method, url, **kwargs)
             except (requests.Timeout, requests.ConnectionError) as exc:
                 last_error = Unreachable(
                     f"{self.service} did not answer ({type(exc).__name__})", service=self.service

@@ -17,6 +17,7 @@ import re
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from urllib.parse import urlsplit, urlunsplit
@@ -27,7 +28,7 @@ from defusedxml.ElementTree import fromstring as safe_fromstring
 
 from .dates import format_ordertime, format_ordertime_date, parse_ordertime
 from .errors import AuthenticationFailed, NotFound, ProtocolError, RequestRejected, Unreachable
-from .http import EXCERPT_CHARS, RateLimitHook, RetryPolicy, Transport, excerpt
+from .http import EXCERPT_CHARS, RetryPolicy, Transport, excerpt
 from .types import ExportPage, OTAddress, OTItem, OTOption, OTOrder, ParseProblem, ShipNotice
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ class OrderTimeClient:
         retry: RetryPolicy | None = None,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        max_concurrency_hook: RateLimitHook | None = None,
+        concurrency: Callable[[], AbstractContextManager] | None = None,
     ):
         # §2: Basic auth only; user-info in the URL would put the key into every log line.
         self.endpoint_url = _without_user_info(endpoint_url)
@@ -63,7 +64,7 @@ class OrderTimeClient:
             auth=(username, api_key),
             timeout=timeout,
             retry=retry or RetryPolicy(),
-            rate_limit=max_concurrency_hook,
+            concurrency=concurrency,
             session=session,
             sleep=sleep,
         )
