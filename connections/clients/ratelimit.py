@@ -66,10 +66,13 @@ def record_response(
     if reset is not None:
         new_reset_at = now + reset
         same_window = window.reset_at is not None and abs(new_reset_at - window.reset_at) < 2.0
+        # After a reset ``plan_request`` counts a new window down from the limit before any answer has
+        # dated it; that count already includes requests still in flight, so it must not be handed back.
+        counting_undated_window = window.reset_at is None and window.remaining is not None
         if remaining is not None:
             # Within one window the smaller count wins: ours includes requests still in flight,
             # the server's includes other tools sharing the key.
-            if same_window and window.remaining is not None:
+            if (same_window or counting_undated_window) and window.remaining is not None:
                 window.remaining = min(window.remaining, remaining)
             else:
                 window.remaining = remaining

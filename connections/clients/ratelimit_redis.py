@@ -90,14 +90,7 @@ class RedisRateLimiter(RateLimiter):
 
     def after_response(self, headers: Mapping[str, str], status: int) -> None:
         def fold(window: RateLimitWindow, now: float) -> None:
-            # After a reset, ``plan_request`` counts a new window down from the limit before any answer
-            # has dated it. The first answer of that window must not hand back the slots that requests
-            # still in flight have taken (``record_response`` takes its Remaining as is), or a busy fleet
-            # sends more than the limit. The smaller count wins, as it does within a known window.
-            counted_since_reset = window.remaining if window.reset_at is None else None
             record_response(window, now, headers, status, default_block=self.default_block)
-            if counted_since_reset is not None and window.remaining is not None:
-                window.remaining = min(window.remaining, counted_since_reset)
 
         self._update(fold)
 

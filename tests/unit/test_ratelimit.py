@@ -178,3 +178,15 @@ def test_unreadable_headers_are_ignored(limiter, clock, bad):
 
     assert clock.slept == []
     assert limiter.state().remaining is None
+
+
+def test_the_first_answer_of_a_new_window_keeps_the_slots_taken_by_requests_in_flight():
+    window = RateLimitWindow(limit=40, remaining=0, reset_at=10.0, blocked_until=0.0)
+    for _ in range(5):  # five senders start as soon as the window resets
+        assert plan_request(window, 10.5, reserve=1, reset_margin=0.0) == 0.0
+    assert window.remaining == 35
+
+    # The first of them comes back; the server counted only itself so far.
+    record_response(window, 10.6, {"X-Rate-Limit-Limit": "40", "X-Rate-Limit-Remaining": "39",
+                                   "X-Rate-Limit-Reset": "59"}, 200, default_block=60.0)
+    assert window.remaining == 35
