@@ -28,6 +28,8 @@ AUTH = {"Authorization": "Basic " + base64.b64encode(b"demo-key:demo-secret").de
 @pytest.fixture(scope="module")
 def swagger() -> dict:
     path = Path(os.environ.get(SWAGGER_ENV) or SWAGGER_BESIDE_REPO)
+    if not path.exists():
+        pytest.skip(f"ShipStation's swagger file is not at {path} (shared/api is not beside the repository)")
     with path.open(encoding="utf-8") as handle:
         return yaml.safe_load(handle)
 
