@@ -16,6 +16,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from .errors import RateLimited
 from .types import RateLimitState
@@ -107,22 +108,14 @@ def _header_float(headers: Mapping[str, str], name: str) -> float | None:
     return value if math.isfinite(value) and value >= 0 else None
 
 
+T = TypeVar("T")
+
+
 class RateLimiter(ABC):
-    """A ``connections.clients.http.RateLimitHook`` that can also report what it knows."""
+    """A ``connections.clients.http.RateLimitHook`` that can also report what it knows.
 
-    @abstractmethod
-    def before_request(self) -> None: ...
-
-    @abstractmethod
-    def after_response(self, headers: Mapping[str, str], status: int) -> None: ...
-
-    @abstractmethod
-    def state(self) -> RateLimitState: ...
-
-
-class InMemoryRateLimiter(RateLimiter):
-    """One process's view of one API key's budget. Thread-safe.
-
+    The rules (``plan_request`` / ``record_response``) are the same everywhere; a subclass only says
+    where the window lives and how a change to it is made atomic (``_update``).
     ``reserve``: requests left unspent in each window (other tools share the key). ``max_wait``: longest
     wait this limiter sleeps through; a longer one raises ``RateLimited`` so a worker can reschedule
     instead of blocking (``None``: always sleep). ``reset_margin`` covers a server that rounds Reset down.
@@ -135,7 +128,6 @@ class InMemoryRateLimiter(RateLimiter):
         reset_margin: float = 1.0,
         default_block: float = DEFAULT_BLOCK_SECONDS,
         max_wait: float | None = None,
-        clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         service: str = "ShipStation",
     ):
@@ -143,21 +135,22 @@ class InMemoryRateLimiter(RateLimiter):
         self.reset_margin = reset_margin
         self.default_block = default_block
         self.max_wait = max_wait
-        self.clock = clock
         self.sleep = sleep
         self.service = service
-        self.waits: list[float] = []  # every wait taken, for tests and benchmarks
-        self._window = RateLimitWindow()
-        self._lock = threading.Lock()
+        self.waits: list[float] = []  # every wait taken by this process, for tests and benchmarks
+
+    @abstractmethod
+    def _update(self, change: Callable[[RateLimitWindow, float], T]) -> T:
+        """Apply ``change(window, now)`` to the window atomically and return its result."""
 
     def before_request(self) -> None:
         while True:
-            with self._lock:
-                wait = plan_request(self._window, self.clock(), reserve=self.reserve, reset_margin=self.reset_margin)
-                if wait > 0:
-                    self.waits.append(wait)
+            wait = self._update(
+                lambda window, now: plan_request(window, now, reserve=self.reserve, reset_margin=self.reset_margin)
+            )
             if wait <= 0:
                 return
+            self.waits.append(wait)
             if self.max_wait is not None and wait > self.max_wait:
                 raise RateLimited(
                     f"{self.service} rate limit: next request allowed in {wait:.0f} s",
@@ -166,9 +159,21 @@ class InMemoryRateLimiter(RateLimiter):
             self.sleep(wait)
 
     def after_response(self, headers: Mapping[str, str], status: int) -> None:
-        with self._lock:
-            record_response(self._window, self.clock(), headers, status, default_block=self.default_block)
+        self._update(lambda window, now: record_response(window, now, headers, status, default_block=self.default_block))
 
     def state(self) -> RateLimitState:
+        return self._update(window_state)
+
+
+class InMemoryRateLimiter(RateLimiter):
+    """One process's view of one API key's budget. Thread-safe."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic, **options):
+        super().__init__(**options)
+        self.clock = clock
+        self._window = RateLimitWindow()
+        self._lock = threading.Lock()
+
+    def _update(self, change: Callable[[RateLimitWindow, float], T]) -> T:
         with self._lock:
-            return window_state(self._window, self.clock())
+            return change(self._window, self.clock())

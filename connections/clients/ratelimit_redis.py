@@ -18,22 +18,17 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import asdict, replace
 from typing import TypeVar
 
 import redis
 
-from .errors import RateLimited
 from .ratelimit import (
     DEFAULT_BLOCK_SECONDS,
     RateLimiter,
     RateLimitWindow,
-    plan_request,
-    record_response,
-    window_state,
 )
-from .types import RateLimitState
 
 KEY_PREFIX = "ordersync:ratelimit:"
 # Forget a key's window after an hour without traffic; the next response teaches it again.
@@ -62,44 +57,11 @@ class RedisRateLimiter(RateLimiter):
         service: str = "ShipStation",
         key_prefix: str = KEY_PREFIX,
     ):
+        super().__init__(reserve=reserve, reset_margin=reset_margin, default_block=default_block,
+                         max_wait=max_wait, sleep=sleep, service=service)
         self.client = client
         self.key = f"{key_prefix}{key_id}"
-        self.reserve = reserve
-        self.reset_margin = reset_margin
-        self.default_block = default_block
-        self.max_wait = max_wait
         self.clock = clock
-        self.sleep = sleep
-        self.service = service
-        self.waits: list[float] = []  # every wait taken by this process, for tests and benchmarks
-
-    def before_request(self) -> None:
-        while True:
-            wait = self._update(
-                lambda window, now: plan_request(window, now, reserve=self.reserve, reset_margin=self.reset_margin)
-            )
-            if wait <= 0:
-                return
-            self.waits.append(wait)
-            if self.max_wait is not None and wait > self.max_wait:
-                raise RateLimited(
-                    f"{self.service} rate limit: next request allowed in {wait:.0f} s",
-                    retry_after=wait, service=self.service,
-                )
-            self.sleep(wait)
-
-    def after_response(self, headers: Mapping[str, str], status: int) -> None:
-        def fold(window: RateLimitWindow, now: float) -> None:
-            record_response(window, now, headers, status, default_block=self.default_block)
-
-        self._update(fold)
-
-    def state(self) -> RateLimitState:
-        with self.client.pipeline() as pipe:
-            pipe.get(self.key)
-            pipe.time()
-            raw, server_time = pipe.execute()
-        return window_state(_decode(raw), self.clock() if self.clock else _seconds(server_time))
 
     def reset(self) -> None:
         """Forget everything known about the window (tests, or after rotating the key)."""
