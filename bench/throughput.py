@@ -5,10 +5,8 @@
 Time is scaled: the ShipStation simulator allows 40 requests per 2 s instead of per 60 s, so the
 ceiling is 100 orders per ``createorders`` call × 40 calls per 2 s = 120,000 orders a minute (4,000 at
 the real limit). For each N it runs the import cycles of one store in a process of their own (as a
-worker would) on a scratch database, then pushes orders one ``createorders`` call each — how
-connectors without batching work — against the same limit. The simulator has no
-``/orders/createorder`` route, so the baseline sends ``createorders`` with one order per call: the
-same request count and the same limit as ``createorder``.
+worker would) on a scratch database, then pushes orders one ``createorder`` call each — how
+connectors without batching work — against the same limit.
 
 Measured: orders per minute and the ratio to the ceiling; API calls per 1,000 orders; worker CPU ms
 per order; the worker's peak memory (RSS high-water mark); database queries per ``createorders``
@@ -166,7 +164,7 @@ def measure_one_per_call(orders: int, simulators) -> Measurement:
     windows_before = shipstation.stats.windows
     started = time.monotonic()
     for payload in payloads:
-        client.create_orders([payload])
+        client.create_order(payload)
     return Measurement(label=f"one order per call, N = {len(payloads):,}", orders=len(payloads),
                        seconds=time.monotonic() - started, api_calls=client.calls,
                        windows=shipstation.stats.windows - windows_before)

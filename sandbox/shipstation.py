@@ -2,8 +2,9 @@
 
 What it does on purpose, like ShipStation: Basic auth on every call, a fixed-window rate limit per key
 pair with ``X-Rate-Limit-*`` headers on every answer, ``createorders`` as an upsert by ``orderKey`` with
-per-order results, naive Pacific dates with 7 fractional digits, ``includeShipmentItems`` off by
-default, voided labels kept in the list, unsigned webhooks whose body only points at a resource URL.
+per-order results (``createorder``: the same upsert for one order, answering the stored Order), naive
+Pacific dates with 7 fractional digits, ``includeShipmentItems`` off by default, voided labels kept in
+the list, unsigned webhooks whose body only points at a resource URL.
 
 Everything the documentation marks UNKNOWN is a constructor option. Control endpoints live under
 ``/_sim/`` (JSON, no auth, never rate-limited, never faulted); tests in the same process can call the
@@ -285,7 +286,8 @@ class Stats:
     injected_429s: int = 0
     injected_500s: int = 0
     createorders_calls: int = 0
-    orders_per_call: list[int] = field(default_factory=list)
+    createorder_calls: int = 0  # the single-order call; not in orders_per_call (always one)
+    orders_per_call: list[int] = field(default_factory=list)  # one entry per createorders call
 
     def as_dict(self) -> dict:
         return {
@@ -293,7 +295,7 @@ class Stats:
             "max_per_window": self.max_per_window, "windows": self.windows,
             "real_429s": self.real_429s, "injected_429s": self.injected_429s,
             "injected_500s": self.injected_500s, "createorders_calls": self.createorders_calls,
-            "orders_per_call": list(self.orders_per_call),
+            "createorder_calls": self.createorder_calls, "orders_per_call": list(self.orders_per_call),
         }
 
 
@@ -487,6 +489,7 @@ class ShipStationSimulator:
         api = [
             Rule("/stores", endpoint="list_stores", methods=["GET"]),
             Rule("/stores/<int:store_id>", endpoint="get_store", methods=["GET"]),
+            Rule("/orders/createorder", endpoint="createorder", methods=["POST"]),
             Rule("/orders/createorders", endpoint="createorders", methods=["POST"]),
             Rule("/orders", endpoint="list_orders", methods=["GET"]),
             Rule("/orders/<int:order_id>", endpoint="get_order", methods=["GET"]),
@@ -577,13 +580,10 @@ class ShipStationSimulator:
                 return store["storeId"]
         return None
 
-    # ------------------------------------------------------------------ createorders (§7, §8)
+    # ------------------------------------------------------------------ createorder(s) (§7, §8)
 
     def _http_createorders(self, request: Request, query):
-        try:
-            body = json.loads(request.get_data(as_text=True) or "null")
-        except ValueError as exc:
-            raise BadRequest({"orders": [f"Unexpected character encountered while parsing value: {exc}"]}) from exc
+        body = _json_body(request, "orders")
         if not isinstance(body, list):
             raise BadRequest({"orders": [
                 "Cannot deserialize the current JSON value into type 'List`1[Order]' because the type "
@@ -594,13 +594,35 @@ class ShipStationSimulator:
                 f"A maximum of {MAX_ORDERS_PER_CALL} orders can be created or updated per request; "
                 f"{len(body)} were sent."
             ]})
-        problems = schema_problems(body, self.createorders_schema, "", reject_unknown=self.reject_unknown_fields)
+        self._check_schema(body, self.createorders_schema, "orders")
+        return _json_response(self.create_orders(body))
+
+    def _http_createorder(self, request: Request, query):
+        """``POST /orders/createorder``: one Order object (not an array), checked against SW's schema for
+        one order of ``createorders`` (SW's ``createorder`` body schema is the same), upserted the same way.
+        """
+        body = _json_body(request, "order")
+        if isinstance(body, list):  # §15: seen when an array was sent to createorder
+            raise BadRequest({"order": [
+                "Cannot deserialize the current JSON array (e.g. [1,2,3]) into type 'Order' because the type "
+                "requires a JSON object (e.g. {\"name\":\"value\"}) to deserialize correctly."
+            ]})
+        if not isinstance(body, dict):
+            raise BadRequest({"order": [
+                "Cannot deserialize the current JSON value into type 'Order' because the type requires a "
+                "JSON object (e.g. {\"name\":\"value\"}) to deserialize correctly."
+            ]})
+        self._check_schema(body, self.createorders_schema.get("items") or {}, "order")
+        return _json_response(self.create_order(body))
+
+    def _check_schema(self, body: Any, schema: dict, parameter: str) -> None:
+        """A 400 naming every field whose name or JSON type SW's schema does not know (§8.7, §15)."""
+        problems = schema_problems(body, schema, "", reject_unknown=self.reject_unknown_fields)
         if problems:
             model_state: dict[str, list[str]] = {}
             for path, reason in problems:
-                model_state.setdefault(f"orders{path}", []).append(reason)
+                model_state.setdefault(f"{parameter}{path}", []).append(reason)
             raise BadRequest(model_state)
-        return _json_response(self.create_orders(body))
 
     def create_orders(self, orders: list[dict]) -> dict:
         """Upsert already type-checked orders; the ``createorders`` reply."""
@@ -609,6 +631,19 @@ class ShipStationSimulator:
             self.stats.orders_per_call.append(len(orders))
             results = [self._upsert(order) for order in orders]
         return {"hasErrors": any(not r["success"] for r in results), "results": results}
+
+    def create_order(self, order: dict) -> dict:
+        """Upsert one already type-checked order; the ``createorder`` reply: the whole stored Order (§7.4).
+
+        There is no per-order result to carry a failure, so a rejected order (§8 rules, or a locked order,
+        whose answer ShipStation does not document) raises ``BadRequest``: a 400 over HTTP (§15).
+        """
+        with self._lock:
+            self.stats.createorder_calls += 1
+            result = self._upsert(order)
+            if not result["success"]:
+                raise BadRequest({"order": [result["errorMessage"]]})
+            return _public(self.orders[result["orderId"]])
 
     def _upsert(self, incoming: dict) -> dict:
         key = incoming.get("orderKey") or None
@@ -1245,11 +1280,11 @@ def _descending(query: dict) -> bool:
     return direction == "DESC"
 
 
-def _json_body(request: Request) -> Any:
+def _json_body(request: Request, parameter: str = "request") -> Any:
     try:
         return json.loads(request.get_data(as_text=True) or "null")
     except ValueError as exc:
-        raise BadRequest({"request": [f"Unexpected character encountered while parsing value: {exc}"]}) from exc
+        raise BadRequest({parameter: [f"Unexpected character encountered while parsing value: {exc}"]}) from exc
 
 
 def _control_body(request: Request) -> dict:

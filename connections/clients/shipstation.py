@@ -163,6 +163,22 @@ class ShipStationClient:
         has_errors = bool(body.get("hasErrors")) or any(not r.success for r in results)
         return CreateOrdersResult(has_errors=has_errors, results=tuple(results))
 
+    def create_order(self, order: dict) -> dict:
+        """Create or update one order (``POST /orders/createorder``, upsert by ``orderKey`` as in §7.1).
+
+        ShipStation answers with the whole stored Order (§7.4). There is no per-order result: an order it
+        refuses comes back as a 400 and is raised as ``RequestRejected`` with ShipStation's reasons (§15).
+        """
+        if not isinstance(order, Mapping):
+            raise TypeError(f"createorder takes one order (a dict), got {type(order).__name__}")
+        # A retry is harmless only when the order upserts by key (§7.1).
+        idempotent = bool(order.get("orderKey"))
+        body = self._json("POST", "/orders/createorder", json=dict(order), retry_unsafe=idempotent)
+        if not isinstance(body, dict) or _int_or_none(body.get("orderId")) is None:
+            raise ProtocolError("ShipStation createorder answer is not an order with an orderId",
+                                service=SERVICE, excerpt=_excerpt_json(body))
+        return body
+
     def get_order(self, order_id: int) -> dict:
         try:
             return self._json("GET", f"/orders/{int(order_id)}")

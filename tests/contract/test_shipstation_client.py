@@ -263,6 +263,189 @@ def test_locked_order_message_is_an_option(server, sim, client):
     assert client.create_orders([order("ot-lock2")]).results[0].error_message == "Order OT-LOCK2 is locked."
 
 
+# ---------------------------------------------------------------- createorder (one order per call)
+
+
+def test_create_order_answers_the_complete_stored_order(client, sim):
+    answer = client.create_order(order("ot-one"))
+
+    assert isinstance(answer["orderId"], int)
+    assert answer["orderKey"] == "ot-one"
+    assert answer["orderNumber"] == "OT-ONE"
+    assert answer["orderDate"] == "2026-03-02T09:15:00.0000000"
+    assert answer["createDate"] == answer["modifyDate"] == "2026-03-02T12:00:00.0000000"  # NOW, Pacific
+    assert answer["orderTotal"] == pytest.approx(24.98)
+    assert [i["lineItemKey"] for i in answer["items"]] == ["L1", "L2"]
+    assert all(isinstance(i["orderItemId"], int) for i in answer["items"])
+    assert answer["advancedOptions"]["storeId"] == 22766
+    assert answer["shipTo"]["addressVerified"] == "Address not yet validated"
+    assert client.get_order(answer["orderId"]) == answer
+    assert sim.stats.createorder_calls == 1
+    assert (sim.stats.createorders_calls, sim.stats.orders_per_call) == (0, [])
+
+
+def test_create_order_upserts_by_order_key(client, sim, server):
+    first = client.create_order(order("ot-up"))
+    second = client.create_order(order("ot-up", shipTo={"name": "New Name", "country": "US"}))
+
+    assert second["orderId"] == first["orderId"]
+    assert second["shipTo"]["name"] == "New Name"
+    listing = requests.get(f"{server.url}/_sim/orders", timeout=5).json()
+    assert [o["orderId"] for o in listing["orders"]] == [first["orderId"]]
+    assert listing["create_calls_by_key"] == {"ot-up": 2}
+    stats = requests.get(f"{server.url}/_sim/stats", timeout=5).json()
+    assert stats["createorder_calls"] == 2 and stats["createorders_calls"] == 0
+
+
+def test_createorder_and_createorders_upsert_the_same_order(client, sim):
+    created = client.create_orders([order("ot-both")]).results[0]
+
+    updated = client.create_order(order("ot-both", customerEmail="changed@example.com"))
+
+    assert updated["orderId"] == created.order_id
+    assert [o["customerEmail"] for o in sim.order_list()] == ["changed@example.com"]
+
+
+def test_createorder_rejects_an_array_in_aspnet_model_state_form(server, sim):
+    answer = raw_post(server, "/orders/createorder", [order("ot-arr")])
+
+    assert answer.status_code == 400
+    body = answer.json()
+    assert body["Message"] == "The request is invalid."
+    assert list(body["ModelState"]) == ["order"]
+    assert body["ModelState"]["order"][0].startswith("Cannot deserialize the current JSON array")
+    assert "requires a JSON object" in body["ModelState"]["order"][0]
+    assert sim.order_list() == []
+    assert sim.stats.requests == 1  # rejected, but counted against the limit
+
+
+def test_the_client_refuses_a_list_for_create_order_without_calling(client):
+    with pytest.raises(TypeError, match="one order"):
+        client.create_order([order("ot-list")])
+
+    assert client.calls == 0
+
+
+def test_createorder_rejects_a_body_that_is_not_json(server, sim):
+    answer = requests.post(f"{server.url}/orders/createorder", data="{not json", auth=(KEY, SECRET),
+                           headers={"Content-Type": "application/json"}, timeout=5)
+
+    assert answer.status_code == 400
+    assert answer.json()["ModelState"]["order"][0].startswith("Unexpected character encountered")
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "reason"),
+    [
+        ({"items": [{"name": "Widget", "quantity": 1, "unitPrice": "abc"}]}, "order.items[0].unitPrice",
+         "Could not convert string to decimal: abc"),
+        ({"gift": "yes"}, "order.gift", "to type 'boolean'"),
+        ({"shipTo": "1 Main St, Austin TX"}, "order.shipTo", "to type 'object'"),
+        ({"orderNumbr": "X-1"}, "order.orderNumbr", "Could not find member 'orderNumbr'"),
+    ],
+)
+def test_createorder_rejects_what_swaggers_schema_does_not_know(server, sim, changes, field, reason):
+    answer = raw_post(server, "/orders/createorder", order("ot-schema", **changes))
+
+    assert answer.status_code == 400
+    body = answer.json()
+    assert body["Message"] == "The request is invalid."
+    assert list(body["ModelState"]) == [field]
+    assert reason in body["ModelState"][field][0]
+    assert sim.order_list() == []
+    assert sim.stats.createorder_calls == 0  # refused before the upsert
+
+
+def test_a_schema_error_reaches_the_client_as_a_readable_rejection(client, sim):
+    bad = order("ot-t1", items=[{"name": "Widget", "quantity": 1, "unitPrice": "abc"}])
+
+    reason = r"order\.items\[0\]\.unitPrice: Could not convert string to decimal: abc"
+    with pytest.raises(RequestRejected, match=reason) as raised:
+        client.create_order(bad)
+
+    assert raised.value.status == 400
+    assert client.calls == 1  # a 400 is permanent: not retried
+    assert sim.order_list() == []
+
+
+def test_createorder_rejects_an_order_breaking_the_rules_with_shipstations_message(client, sim):
+    with pytest.raises(RequestRejected, match="'Ship Name' must not be empty.") as raised:
+        client.create_order(order("ot-noname", shipTo={"name": "", "country": "US"}))
+
+    assert raised.value.status == 400
+    assert sim.order_list() == []
+
+
+def test_createorder_does_not_change_a_shipped_order(client, sim):
+    created = client.create_order(order("ot-lock1"))
+    sim.create_label(order_key="ot-lock1")
+
+    with pytest.raises(RequestRejected, match="is shipped and can no longer be modified") as raised:
+        client.create_order(order("ot-lock1", customerEmail="changed@example.com"))
+
+    assert raised.value.status == 400
+    stored = client.get_order(created["orderId"])
+    assert stored["orderStatus"] == "shipped"
+    assert stored["customerEmail"] == "buyer@example.com"
+
+
+def test_createorder_counts_against_the_same_rate_limit(serve):
+    clock = FakeClock()
+    sim = ShipStationSimulator(KEY, SECRET, rate_limit=2, clock=clock)
+    server = serve(sim)
+
+    first = raw_post(server, "/orders/createorder", order("ot-r1"))
+    second = raw_post(server, "/orders/createorder", order("ot-r2"))
+    third = raw_post(server, "/orders/createorders", [order("ot-r3")])
+
+    assert [first.status_code, second.status_code, third.status_code] == [200, 200, 429]
+    assert [a.headers["X-Rate-Limit-Remaining"] for a in (first, second, third)] == ["1", "0", "0"]
+    assert third.json() == {"message": "Too Many Requests"}
+    assert (sim.stats.requests, sim.stats.real_429s, sim.stats.createorder_calls) == (3, 1, 2)
+    assert sim.stats.createorders_calls == 0  # the 429 was answered before the call ran
+    assert [o["orderKey"] for o in sim.order_list()] == ["ot-r1", "ot-r2"]
+
+
+def test_create_order_waits_out_a_429_and_succeeds(serve):
+    clock = FakeClock()
+    sim = ShipStationSimulator(KEY, SECRET, rate_limit=3, clock=clock)
+    server = serve(sim)
+    for _ in range(3):  # another tool using the same key spends the window
+        assert raw_post(server, "/orders/createorder", order("ot-other")).ok
+    limiter = InMemoryRateLimiter(clock=clock, sleep=clock.sleep)
+    client = ShipStationClient(server.url, KEY, SECRET, retry=NO_BACKOFF, sleep=clock.sleep, rate_limiter=limiter)
+
+    answer = client.create_order(order("ot-mine"))
+
+    assert answer["orderKey"] == "ot-mine"
+    assert sim.stats.real_429s == 1
+    assert client.calls == 2
+    assert clock.slept[0] == 60  # the 429's X-Rate-Limit-Reset
+    assert client.rate_limit_state().remaining == 2
+    assert sim.stats.createorder_calls == 4
+
+
+def test_create_order_without_a_key_is_not_retried_after_a_5xx(client, sim):
+    sim.faults.update(fail_next=[500])
+    keyless = order("unused")
+    del keyless["orderKey"]
+
+    with pytest.raises(ServerError):
+        client.create_order(keyless)
+
+    assert client.calls == 1  # a retry could create the order twice (§7.1)
+    assert sim.order_list() == []
+
+
+def test_create_order_with_a_key_is_retried_after_a_5xx(client, sim):
+    sim.faults.update(fail_next=[500, 503])
+
+    answer = client.create_order(order("ot-retry"))
+
+    assert client.calls == 3
+    assert [o["orderId"] for o in sim.order_list()] == [answer["orderId"]]
+
+
 def test_iter_orders_filters_by_order_number_prefix(client):
     client.create_orders([order("a", "1187"), order("b", "11870"), order("c", "2000")])
 
