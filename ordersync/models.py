@@ -183,6 +183,8 @@ class SyncRun(models.Model):
     counts = models.JSONField(default=dict, blank=True)
     api_calls = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
+    # An import cycle reads a bounded number of orders; the next cycle goes on with the same window.
+    more_to_read = models.BooleanField(_("more pages follow"), default=False)
 
     class Meta:
         verbose_name = _("sync run")

@@ -105,9 +105,12 @@ def stores_due(*, kind: str, now=None) -> list[int]:
         "update": ("last_update_at", "update_interval_minutes"),
     }[kind]
     now = now or timezone.now()
+    # A store with an import walk in progress is due at once: its next cycle may have been lost with a worker.
+    walking = ["import_walk"] if kind == "import" else []
     return [
         store.pk
-        for store in Store.objects.filter(active=True).only("pk", last_field, interval_field)
+        for store in Store.objects.filter(active=True).only("pk", last_field, interval_field, *walking)
         if getattr(store, last_field) is None
+        or (walking and store.import_walk)
         or (now - getattr(store, last_field)).total_seconds() >= getattr(store, interval_field) * 60
     ]

@@ -72,6 +72,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # WAL lets the web process read while a sync writes.
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL;"
     DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
+elif DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # Parameters travel apart from the SQL: psycopg's client-side quoting cost the import a fifth of its CPU.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("server_side_binding", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -152,6 +155,8 @@ ORDERSYNC_RATE_LIMIT_RESERVE = env.int("ORDERSYNC_RATE_LIMIT_RESERVE", default=1
 ORDERSYNC_RATE_LIMIT_RESET_MARGIN = env.float("ORDERSYNC_RATE_LIMIT_RESET_MARGIN", default=1.0)
 
 # --- Sync behaviour --------------------------------------------------------------------------------
+# Orders one import cycle reads before it hands the rest of the window to the next cycle (fairness, memory).
+ORDERSYNC_IMPORT_ORDERS_PER_CYCLE = env.int("ORDERSYNC_IMPORT_ORDERS_PER_CYCLE", default=1000)
 ORDERSYNC_IMPORT_OVERLAP_MINUTES = env.int("ORDERSYNC_IMPORT_OVERLAP_MINUTES", default=24 * 60)
 ORDERSYNC_SHIPMENT_OVERLAP_MINUTES = env.int("ORDERSYNC_SHIPMENT_OVERLAP_MINUTES", default=24 * 60)
 ORDERSYNC_HTTP_TIMEOUT = env.float("ORDERSYNC_HTTP_TIMEOUT", default=30.0)

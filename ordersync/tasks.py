@@ -15,9 +15,13 @@ from ordersync.shipments import services as shipment_services
 
 @shared_task(name="ordersync.tasks.import_store_orders")
 def import_store_orders(store_id: int, trigger: str = "schedule") -> dict:
+    """One bounded import cycle; when pages remain, the next cycle goes to the back of the queue, so
+    other stores' cycles run in between (fairness)."""
     store = Store.objects.get(pk=store_id)
     run = import_services.store_import_orders(store=store, trigger=trigger)
-    return {"run": run.pk, "status": run.status, "counts": run.counts}
+    if run.more_to_read:
+        transaction.on_commit(lambda: import_store_orders.delay(store_id, trigger))
+    return {"run": run.pk, "status": run.status, "counts": run.counts, "more_to_read": run.more_to_read}
 
 
 @shared_task(name="ordersync.tasks.import_due_stores")

@@ -227,30 +227,77 @@ def store_import_orders(*, store: Store, since: datetime | None = None, trigger:
         return _import_cycle(store=fresh, since=since, trigger=trigger)
 
 
-def _window_start(store: Store, *, since: datetime | None, end: datetime) -> datetime:
-    if since is not None:
-        return min(since, end)
-    if store.import_cursor is not None:
-        return store.import_cursor - timedelta(minutes=settings.ORDERSYNC_IMPORT_OVERLAP_MINUTES)
-    return end - timedelta(days=store.initial_lookback_days)
+@dataclasses.dataclass
+class _Walk:
+    """One walk over the export pages of a frozen window, possibly spread over several cycles.
+
+    ``moves_cursor``: the walk began at or before the cursor, so reading all of it lets the cursor move
+    to ``end``. ``clean``: every send of the walk so far went through. ``started_at`` tells the rows this
+    walk touched from older leftovers.
+    """
+
+    start: datetime
+    end: datetime
+    next_page: int
+    started_at: datetime
+    moves_cursor: bool
+    clean: bool = True
+
+    @classmethod
+    def begin(cls, store: Store, *, since: datetime | None) -> _Walk:
+        # Order Time speaks minutes: a frozen, whole-minute end keeps every page of the walk on one window.
+        now = timezone.now()
+        end = now.replace(second=0, microsecond=0)
+        cursor = store.import_cursor
+        if since is not None:
+            start = min(since, end)
+        elif cursor is not None:
+            start = cursor - timedelta(minutes=settings.ORDERSYNC_IMPORT_OVERLAP_MINUTES)
+        else:
+            start = end - timedelta(days=store.initial_lookback_days)
+        return cls(start=start, end=end, next_page=1, started_at=now,
+                   moves_cursor=cursor is None or start <= cursor)
+
+    @classmethod
+    def resumed(cls, data: dict | None) -> _Walk | None:
+        if not data:
+            return None
+        dates = {key: datetime.fromisoformat(data[key]) for key in ("start", "end", "started_at")}
+        return cls(**dates, next_page=int(data["next_page"]), moves_cursor=bool(data["moves_cursor"]),
+                   clean=bool(data["clean"]))
+
+    def as_json(self) -> dict:
+        return {"start": self.start.isoformat(), "end": self.end.isoformat(), "started_at": self.started_at.isoformat(),
+                "next_page": self.next_page, "moves_cursor": self.moves_cursor, "clean": self.clean}
 
 
 def _import_cycle(*, store: Store, since: datetime | None, trigger: str) -> SyncRun:
-    # Order Time speaks minutes: a frozen, whole-minute end keeps every page of the walk on one window.
-    end = timezone.now().replace(second=0, microsecond=0)
-    start = _window_start(store, since=since, end=end)
-    run = SyncRun.objects.create(store=store, kind=RunKind.IMPORT, trigger=trigger, window_start=start,
-                                 window_end=end, cursor_before=store.import_cursor)
+    """Read at most ``ORDERSYNC_IMPORT_ORDERS_PER_CYCLE`` orders (whole pages) of the store's walk.
+
+    A walk left unfinished is saved on the store and the run says ``more_to_read``; the next cycle
+    resumes it at the next page. The cursor moves when the last page of a clean walk is in.
+    """
+    walk = (None if since is not None else _Walk.resumed(store.import_walk)) or _Walk.begin(store, since=since)
+    run = SyncRun.objects.create(store=store, kind=RunKind.IMPORT, trigger=trigger, window_start=walk.start,
+                                 window_end=walk.end, cursor_before=store.import_cursor)
     pipeline = _Pipeline(store=store, run=run)
     ordertime = ordertime_client_for(store)
     export_error = ""
     seen: dict[str, datetime | None] = {}
     pages = 0
+    walk_done = False
     try:
         try:
-            for page in ordertime.iter_pages(start, end):
+            for page in ordertime.iter_pages(walk.start, walk.end, first_page=walk.next_page):
                 pages += 1
                 _take_page(pipeline, page.orders, seen)
+                walk.next_page = page.page + 1
+                if page.page >= page.pages:
+                    walk_done = True
+                elif pipeline.counts["exported"] >= settings.ORDERSYNC_IMPORT_ORDERS_PER_CYCLE:
+                    break
+            else:
+                walk_done = True
         except errors.ClientError as exc:
             log.warning("Order Time export of store %s failed: %s", store, exc)
             export_error = exc.message
@@ -258,19 +305,15 @@ def _import_cycle(*, store: Store, since: datetime | None, trigger: str) -> Sync
         else:
             store_record_health(store=store, ordertime=ServiceCheck(True, _("Order Time answered the export")))
         pipeline.send_all()
-        _send_leftovers(pipeline, seen)
+        if walk_done:
+            _send_leftovers(pipeline, walk_started_at=walk.started_at)
         pipeline.record_shipstation_health()
     except Exception as exc:
         _finish(run, pipeline, pages, status=RunStatus.FAILED, errors=[repr(exc)])
         raise
 
-    if not export_error and not pipeline.batch_errors and _cursor_may_move_to(store, since=since, end=end):
-        assert_cursor_may_move(store_id=store.pk, kind=LOCK_KIND)
-        Store.objects.filter(pk=store.pk).update(import_cursor=end, last_import_at=end)
-        run.cursor_after = end
-    else:
-        Store.objects.filter(pk=store.pk).update(last_import_at=end)
-        run.cursor_after = store.import_cursor
+    walk.clean = walk.clean and not pipeline.batch_errors
+    _walk_record(store, walk, run=run, done=walk_done, abandoned=bool(export_error))
     if export_error:
         status = RunStatus.FAILED
     elif pipeline.batch_errors or pipeline.counts["failed"]:
@@ -281,12 +324,19 @@ def _import_cycle(*, store: Store, since: datetime | None, trigger: str) -> Sync
     return _finish(run, pipeline, pages, status=status, errors=problems + pipeline.batch_errors)
 
 
-def _cursor_may_move_to(store: Store, *, since: datetime | None, end: datetime) -> bool:
-    """Only over a window read from the cursor (or earlier), and never backwards."""
-    cursor = store.import_cursor
-    if cursor is not None and cursor >= end:
-        return False
-    return since is None or cursor is None or since <= cursor
+def _walk_record(store: Store, walk: _Walk, *, run: SyncRun, done: bool, abandoned: bool) -> None:
+    """Save where the walk stands; at its clean end, move the cursor (only forwards)."""
+    changes: dict = {"last_import_at": walk.end, "import_walk": None}
+    run.cursor_after = store.import_cursor
+    if abandoned:
+        pass  # a page that keeps failing: the next cycle reads the window again from the start (§3.2)
+    elif not done:
+        changes["import_walk"] = walk.as_json()
+        run.more_to_read = True
+    elif walk.clean and walk.moves_cursor and (store.import_cursor is None or store.import_cursor < walk.end):
+        assert_cursor_may_move(store_id=store.pk, kind=LOCK_KIND)
+        changes["import_cursor"] = run.cursor_after = walk.end
+    Store.objects.filter(pk=store.pk).update(**changes)
 
 
 def _take_page(pipeline: _Pipeline, orders: Iterable[OTOrder], seen: dict[str, datetime | None]) -> None:
@@ -333,13 +383,13 @@ def _newer(candidate: datetime | None, recorded: datetime | None) -> bool:
     return candidate is not None and candidate > recorded
 
 
-def _send_leftovers(pipeline: _Pipeline, seen: dict[str, datetime | None]) -> None:
-    """Orders recorded earlier but not in ShipStation in their latest version (a failed send, a crash
-    between push and record), even when they have left the export window."""
-    leftovers = (
-        SyncedOrder.objects.filter(store=pipeline.store, state=OrderState.PENDING, needs_attention=False)
-        .exclude(ordertime_order_id__in=list(seen)).order_by("pk")
-    )
+def _send_leftovers(pipeline: _Pipeline, *, walk_started_at: datetime) -> None:
+    """Orders recorded before this walk but not in ShipStation in their latest version (a failed send,
+    a crash between push and record), even when they have left the export window. The ones this walk
+    touched already had their try."""
+    leftovers = SyncedOrder.objects.filter(
+        store=pipeline.store, state=OrderState.PENDING, needs_attention=False, updated_at__lt=walk_started_at,
+    ).order_by("pk")
     pipeline.resend_from_source(row for row in leftovers.iterator(chunk_size=MAX_ORDERS_PER_CALL) if row.source)
 
 
@@ -348,7 +398,7 @@ def _finish(run: SyncRun, pipeline: _Pipeline, pages: int, *, status: str, error
     run.finished_at = timezone.now()
     run.api_calls = pages + pipeline.api_calls
     run.counts = {**{key: 0 for key in ("exported", "imported", "unchanged", "rejected", "held", "failed", "locked")},
-                  **pipeline.counts, "api_calls": run.api_calls}
+                  **pipeline.counts, "api_calls": run.api_calls, "pages": pages}
     run.errors = [*run.errors, *errors]
     run.save()
     return run

@@ -40,13 +40,22 @@ class StoreCycleCommand(BaseCommand):
                 raise CommandError(_('No store named "%(name)s".') % {"name": opts["store"]})
         failed = False
         for store in stores:
-            run = self.run_cycle(store=store, since=since, trigger="command")
-            counts = ", ".join(f"{key} {value}" for key, value in sorted(run.counts.items()) if value) or _("nothing new")
-            self.stdout.write(f"{store.name}: {run.get_status_display()} ({counts})")
-            for error in run.errors:
-                self.stderr.write(f"  {error}")
-            failed = failed or run.status == RunStatus.FAILED
+            store_since = since
+            while True:  # bounded cycles: go on until the store's window is read to its end
+                run = self.run_cycle(store=store, since=store_since, trigger="command")
+                self.report(store, run)
+                failed = failed or run.status == RunStatus.FAILED
+                if not run.more_to_read:
+                    break
+                store_since = None  # the walk is saved on the store; the next cycle resumes it
         if failed:
             raise CommandError(self.failure_message)
+
+    def report(self, store: Store, run: SyncRun) -> None:
+        counts = ", ".join(f"{key} {value}" for key, value in sorted(run.counts.items()) if value) or _("nothing new")
+        more = _(" - more to read") if run.more_to_read else ""
+        self.stdout.write(f"{store.name}: {run.get_status_display()} ({counts}){more}")
+        for error in run.errors:
+            self.stderr.write(f"  {error}")
 
 

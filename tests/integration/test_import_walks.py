@@ -1,0 +1,139 @@
+"""Bounded import cycles: a large window is read a few pages per cycle, and the next cycle resumes it."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from connections.clients.http import RetryPolicy
+from connections.models import Store
+from connections.services import status_mapping_set
+from ordersync import tasks
+from ordersync.imports import records
+from ordersync.imports.services import store_import_orders
+from ordersync.models import OrderState, RunStatus, SyncedOrder, SyncRun
+from ordersync.selectors import stores_due
+from sandbox.ordertime import make_sample_docs
+from tests.integration.test_import_cycle import on_nth_createorders, orders_by_key
+
+pytestmark = pytest.mark.django_db
+
+PAGE = 50  # the Order Time simulator's page size
+
+
+@pytest.fixture
+def open_store(store, settings):
+    settings.ORDERSYNC_IMPORT_ORDERS_PER_CYCLE = 120  # three pages of 50 per cycle
+    status_mapping_set(store=store, ordertime_status="open", shipstation_status="awaiting_shipment")
+    return store
+
+
+@pytest.fixture(autouse=True)
+def _no_backoff(monkeypatch):
+    monkeypatch.setattr(RetryPolicy, "backoff", lambda self, attempt: 0.0)
+
+
+def walk_of(store: Store) -> dict | None:
+    return Store.objects.get(pk=store.pk).import_walk
+
+
+def test_a_large_window_is_read_in_bounded_cycles_that_resume_at_the_next_page(open_store, ordertime_sim, shipstation_sim):
+    ordertime_sim.add_ship_docs(make_sample_docs(300, seed=21))
+
+    first = store_import_orders(store=open_store)
+
+    assert first.more_to_read and first.status == RunStatus.SUCCEEDED
+    assert first.counts["exported"] == 150 and first.counts["imported"] == 150 and first.counts["pages"] == 3
+    assert walk_of(open_store)["next_page"] == 4
+    assert Store.objects.get(pk=open_store.pk).import_cursor is None  # half a window moves no cursor
+
+    second = store_import_orders(store=open_store)
+
+    assert not second.more_to_read and second.counts["exported"] == 150 and second.counts["pages"] == 3
+    assert (second.window_start, second.window_end) == (first.window_start, first.window_end)
+    assert ordertime_sim.request_counts()["export"] == 6  # every page once, none read twice
+    assert len(orders_by_key(shipstation_sim)) == 300
+    store = Store.objects.get(pk=open_store.pk)
+    assert store.import_walk is None and store.import_cursor == first.window_end == second.cursor_after
+
+
+def test_the_task_reads_one_bounded_cycle_and_queues_the_next(open_store, ordertime_sim, shipstation_sim,
+                                                              monkeypatch, django_capture_on_commit_callbacks):
+    ordertime_sim.add_ship_docs(make_sample_docs(300, seed=22))
+    queued = []
+    monkeypatch.setattr(tasks.import_store_orders, "delay", lambda *args: queued.append(args))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = tasks.import_store_orders(open_store.pk)
+
+    assert result["more_to_read"] and result["counts"]["exported"] == 150
+    assert queued == [(open_store.pk, "schedule")]  # to the back of the queue: other stores run in between
+    assert open_store.pk in stores_due(kind="import")  # and the sweep queues it again if that task is lost
+
+
+def test_the_queued_cycles_finish_the_window(open_store, ordertime_sim, shipstation_sim, django_capture_on_commit_callbacks):
+    ordertime_sim.add_ship_docs(make_sample_docs(300, seed=23))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.import_store_orders.delay(open_store.pk)  # eager without a broker: each cycle runs the next
+
+    runs = SyncRun.objects.filter(store=open_store).order_by("pk")
+    assert [run.more_to_read for run in runs] == [True, False]
+    assert len(orders_by_key(shipstation_sim)) == 300
+    assert walk_of(open_store) is None
+
+
+def test_a_worker_killed_mid_walk_leaves_work_the_next_cycle_finishes_once(open_store, ordertime_sim, shipstation_sim,
+                                                                           monkeypatch):
+    ordertime_sim.add_ship_docs(make_sample_docs(300, seed=24))
+    store_import_orders(store=open_store)
+
+    def killed(**kwargs):
+        raise RuntimeError("worker killed after createorders answered")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(records, "createorders_results_record", killed)
+        with pytest.raises(RuntimeError):
+            store_import_orders(store=open_store)
+    assert walk_of(open_store)["next_page"] == 4  # the walk did not move past the lost cycle
+
+    store_import_orders(store=open_store)
+
+    arrived = orders_by_key(shipstation_sim)  # asserts one order per orderKey
+    assert len(arrived) == 300
+    assert SyncedOrder.objects.filter(store=open_store, state=OrderState.IMPORTED).count() == 300
+    assert walk_of(open_store) is None and Store.objects.get(pk=open_store.pk).import_cursor is not None
+
+
+def test_a_failed_batch_early_in_the_walk_keeps_the_cursor_and_is_sent_next_walk(open_store, ordertime_sim,
+                                                                                 shipstation_sim, monkeypatch):
+    ordertime_sim.add_ship_docs(make_sample_docs(300, seed=25))
+    on_nth_createorders(monkeypatch, 1, lambda: shipstation_sim.faults.update(fail_next=[500] * 4))
+
+    first = store_import_orders(store=open_store)
+    second = store_import_orders(store=open_store)
+
+    assert first.status == RunStatus.PARTIAL and first.counts["failed"] == 100
+    assert second.status == RunStatus.SUCCEEDED and not second.more_to_read
+    assert Store.objects.get(pk=open_store.pk).import_cursor is None  # the walk was not clean
+    assert len(shipstation_sim.order_list()) == 200
+
+    while store_import_orders(store=open_store).more_to_read:  # the next walk reads the window again
+        pass
+
+    assert len(orders_by_key(shipstation_sim)) == 300
+    assert Store.objects.get(pk=open_store.pk).import_cursor is not None
+
+
+def test_import_orders_command_reads_the_whole_window_in_its_own_process(open_store, ordertime_sim, shipstation_sim):
+    ordertime_sim.add_ship_docs(make_sample_docs(300, seed=26))
+    out = io.StringIO()
+
+    call_command("import_orders", "--store", open_store.name, stdout=out)
+
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2 and "more to read" in lines[0] and "more to read" not in lines[1]
+    assert len(orders_by_key(shipstation_sim)) == 300
+    assert walk_of(open_store) is None
