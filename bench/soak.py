@@ -169,7 +169,8 @@ def fleet_env(config: SoakConfig, database_url: str, workdir: Path) -> dict[str,
         "ORDERSYNC_SWEEP_SECONDS": str(config.sweep_seconds),
         "ORDERSYNC_HTTP_TIMEOUT": "8",
         "ORDERSYNC_RATE_LIMIT_RESET_MARGIN": "0.1",
-        "SOAK_SENDING_LEASE_SECONDS": "40",
+        # A notice caught mid-send by a SIGKILL is resent after this lease; 15 minutes would outlast the run.
+        "ORDERSYNC_NOTICE_SENDING_LEASE_SECONDS": "40",
         "ORDERSYNC_LOCK_DIR": str(workdir / "locks"),
         **config.extra_env,
     }
@@ -272,7 +273,7 @@ class Fleet:
         self._sampler = threading.Thread(target=self._sample, daemon=True)
 
     def start_worker(self, name: str) -> None:
-        self._start(FleetProcess(name, [PYTHON, "-m", "bench.soak", "worker", "-c", str(self.concurrency),
+        self._start(FleetProcess(name, [PYTHON, "-m", "celery", "-A", "ordersync", "worker", "-c", str(self.concurrency),
                                         "-n", f"{name}@%h", "-Q", QUEUES, "--without-gossip", "--without-mingle",
                                         "--loglevel=WARNING"]))
 
@@ -542,30 +543,8 @@ def format_table(result: SoakResult) -> str:
 # --------------------------------------------------------------------------- entry points
 
 
-def worker_main(argv: list[str]) -> None:
-    """A Celery worker with the soak's scaled-down notice lease (see ``fleet_env``)."""
-    import django
-
-    django.setup()
-    lease = os.environ.get("SOAK_SENDING_LEASE_SECONDS")
-    if lease:
-        from datetime import timedelta
-
-        from ordersync.shipments import services
-
-        # A notice caught mid-send by a SIGKILL is resent after this lease; 15 minutes would outlast the run.
-        services.SENDING_LEASE = timedelta(seconds=float(lease))
-    from celery.bin.celery import main as celery_main
-
-    sys.argv = ["celery", "-A", "ordersync", "worker", *argv]
-    celery_main()
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["worker"]:
-        worker_main(argv[1:])
-        return 0
     defaults = SoakConfig()
     parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

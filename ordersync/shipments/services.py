@@ -46,10 +46,6 @@ from .notices import notice_mark_released, shipment_notice_record, synced_order_
 log = logging.getLogger(__name__)
 
 LOCK_KIND = "update"
-# A notice in ``sending`` for longer than this was interrupted (the worker died between the call and
-# the record); shorter, another worker is still waiting for Order Time's answer. Longer than the
-# Order Time client's worst case: 4 attempts × (5 s connect + 30 s read) plus back-off.
-SENDING_LEASE = timedelta(minutes=15)
 RETRY_BASE_DELAY = timedelta(minutes=5)
 RETRY_MAX_DELAY = timedelta(hours=6)
 ATTENTION_AFTER_ATTEMPTS = 5
@@ -308,10 +304,16 @@ def _claim(notice_id: int) -> tuple[ShipmentNotice, ShipNotice, bool] | None:
         # "Sent, outcome unknown": the same notice again, never a rebuilt one (protocol §6.3).
         ship_notice = ship_notice_from_dict(notice.payload["notice"])
     notice.state = NoticeState.SENDING
-    notice.next_retry_at = now + SENDING_LEASE
+    notice.next_retry_at = now + sending_lease()
     notice.attempt_count += 1
     notice.save()
     return notice, ship_notice, resend
+
+
+def sending_lease() -> timedelta:
+    """A notice in ``sending`` for longer than this was interrupted (the worker died between the call
+    and the record); shorter, another worker may still be waiting for Order Time's answer."""
+    return timedelta(seconds=settings.ORDERSYNC_NOTICE_SENDING_LEASE_SECONDS)
 
 
 def _email_buyer(notice: ShipmentNotice) -> None:

@@ -26,9 +26,9 @@ from ordersync.models import (
 from ordersync.shipments import services
 from ordersync.shipments.notices import voided_after_notify_flag
 from ordersync.shipments.services import (
-    SENDING_LEASE,
     notice_release,
     order_unknown_flag,
+    sending_lease,
     store_send_due_notices,
     store_update_shipments,
 )
@@ -246,7 +246,7 @@ def test_crash_between_send_and_record_resends_the_same_payload(store, ordertime
     store_update_shipments(store=store)  # within the lease the send may still be in flight: hands off
     assert len(accepted_notices(ordertime_sim)) == 1
 
-    assert notice.next_retry_at >= timezone.now() + SENDING_LEASE - timedelta(minutes=1)  # the lease
+    assert notice.next_retry_at >= timezone.now() + sending_lease() - timedelta(minutes=1)  # the lease
     ShipmentNotice.objects.filter(pk=notice.pk).update(next_retry_at=timezone.now() - timedelta(seconds=1))
     store_update_shipments(store=store)
 
