@@ -44,6 +44,8 @@ class Measurement:
     queries: int | None = None
     batches: int | None = None
     windows: int = 0  # rate-limit windows the run used, as the simulator counted them
+    simulators_cpu_seconds: float | None = None
+    postgres_cpu_seconds: float | None = None
 
     @property
     def per_minute(self) -> float:
@@ -92,15 +94,25 @@ def cycle_main(store_id: int, expected: int) -> None:
         queries += 1
         return execute(sql, params, many, context)
 
+    # The worker's queue, in this process: a cycle that leaves pages to read queues the next one.
+    queue = [store_id]
+    import_store_orders.delay = lambda store_id, *args: queue.append(store_id)
     store = Store.objects.get(pk=store_id)
     started = time.monotonic()
+    setup = resource.getrusage(resource.RUSAGE_SELF)  # Django's start-up is not the orders' cost
+    backend = _backend_cpu_seconds(connection)
     with connection.execute_wrapper(count):
-        while SyncedOrder.objects.filter(store=store, shipstation_order_id__isnull=False).count() < expected:
-            import_store_orders.apply(args=(store.pk,))  # the task body, in this process
+        while queue:
+            import_store_orders.apply(args=(queue.pop(0),))  # the task body, as a worker runs it
+            if not queue and SyncedOrder.objects.filter(store=store, shipstation_order_id__isnull=False).count() < expected:
+                queue.append(store_id)  # the beat sweep's next tick
     seconds = time.monotonic() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
+    backend = _backend_cpu_seconds(connection) - backend
     print(json.dumps({
-        "seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime, "peak_rss_kb": usage.ru_maxrss,
+        "postgres_cpu_seconds": backend,
+        "seconds": seconds, "peak_rss_kb": usage.ru_maxrss,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime - setup.ru_utime - setup.ru_stime,
         "queries": queries, "runs": SyncRun.objects.filter(store=store).count(),
     }))
 
@@ -126,10 +138,12 @@ def measure_batched(orders: int, config: SoakConfig, simulators) -> Measurement:
     store_id = manage({**env, "BENCH_OT_URL": urls[1], "BENCH_SS_URL": urls[0], "BENCH_STATUS": STATUS},
                       "shell", "--no-imports", stdin=CONNECT_STORE).strip().splitlines()[-1]
     before = shipstation.stats.as_dict()
+    simulators_before = _own_cpu_seconds()
     done = subprocess.run([PYTHON, "-m", "bench.throughput", "cycle", store_id, str(orders)], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=3600)
     if done.returncode != 0:
         raise RuntimeError(f"the import worker failed:\n{done.stdout}\n{done.stderr}")
+    simulators_cpu = _own_cpu_seconds() - simulators_before
     report = json.loads(done.stdout.strip().splitlines()[-1])
     after = shipstation.stats.as_dict()
     return Measurement(
@@ -137,7 +151,23 @@ def measure_batched(orders: int, config: SoakConfig, simulators) -> Measurement:
         api_calls=after["requests"] - before["requests"], cpu_seconds=report["cpu_seconds"],
         peak_rss_mb=report["peak_rss_kb"] / 1024, queries=report["queries"],
         batches=after["createorders_calls"] - before["createorders_calls"], windows=after["windows"] - before["windows"],
+        simulators_cpu_seconds=simulators_cpu, postgres_cpu_seconds=report["postgres_cpu_seconds"],
     )
+
+
+def _backend_cpu_seconds(connection) -> float:
+    """CPU of the PostgreSQL backend serving this connection (same machine), from /proc."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    values = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(values[11]) + int(values[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_seconds() -> float:
+    """This process's CPU: the two simulators' threads, as the bench does nothing else meanwhile."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def measure_one_per_call(orders: int, simulators) -> Measurement:
@@ -179,15 +209,16 @@ def _export_window():
 
 def format_table(rows: list[Measurement], window: float = RATE_WINDOW) -> str:
     header = ("run", "orders/min", "of ceiling", "API calls/1k orders", "CPU ms/order", "peak RSS MB",
-              "DB queries/batch")
+              "DB queries/batch", "simulators CPU ms/order", "PostgreSQL CPU ms/order")
+    per_order = lambda seconds, row: "-" if seconds is None else f"{seconds * 1000 / row.orders:.2f}"  # noqa: E731
     lines = []
     for row in rows:
         lines.append((
             row.label, f"{row.per_minute:,.0f}", f"{row.of_ceiling:.1%}",
-            f"{row.api_calls / row.orders * 1000:,.0f}",
-            "-" if row.cpu_seconds is None else f"{row.cpu_seconds * 1000 / row.orders:.1f}",
+            f"{row.api_calls / row.orders * 1000:,.0f}", per_order(row.cpu_seconds, row),
             "-" if row.peak_rss_mb is None else f"{row.peak_rss_mb:.0f}",
             "-" if not row.batches else f"{row.queries / row.batches:.0f}",
+            per_order(row.simulators_cpu_seconds, row), per_order(row.postgres_cpu_seconds, row),
         ))
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *lines, strict=True)]
     render = lambda cells: "  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))  # noqa: E731

@@ -41,9 +41,20 @@ def ot_order_from_dict(data: dict) -> OTOrder:
     return dataclass_from_json(OTOrder, data)
 
 
+_AS_IS = frozenset({str, int, float, bool, type(None)})
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(field.name for field in dataclasses.fields(cls))
+
+
 def dataclass_to_json(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: dataclass_to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    cls = type(value)
+    if cls in _AS_IS:  # most values of a ship doc: answered before any other check
+        return value
+    if dataclasses.is_dataclass(cls):
+        return {name: dataclass_to_json(getattr(value, name)) for name in _field_names(cls)}
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime):
