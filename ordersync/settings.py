@@ -157,6 +157,8 @@ ORDERSYNC_RATE_LIMIT_RESET_MARGIN = env.float("ORDERSYNC_RATE_LIMIT_RESET_MARGIN
 # --- Sync behaviour --------------------------------------------------------------------------------
 # Orders one import cycle reads before it hands the rest of the window to the next cycle (fairness, memory).
 ORDERSYNC_IMPORT_ORDERS_PER_CYCLE = env.int("ORDERSYNC_IMPORT_ORDERS_PER_CYCLE", default=1000)
+# createorders calls one import cycle keeps in flight while it reads on (the shared limiter still paces them).
+ORDERSYNC_SHIPSTATION_CONCURRENCY = env.int("ORDERSYNC_SHIPSTATION_CONCURRENCY", default=2)
 ORDERSYNC_IMPORT_OVERLAP_MINUTES = env.int("ORDERSYNC_IMPORT_OVERLAP_MINUTES", default=24 * 60)
 ORDERSYNC_SHIPMENT_OVERLAP_MINUTES = env.int("ORDERSYNC_SHIPMENT_OVERLAP_MINUTES", default=24 * 60)
 ORDERSYNC_HTTP_TIMEOUT = env.float("ORDERSYNC_HTTP_TIMEOUT", default=30.0)

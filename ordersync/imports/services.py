@@ -14,6 +14,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -84,7 +85,12 @@ def _is_locked(row: SyncedOrder) -> bool:
 
 
 class _Pipeline:
-    """Maps orders, queues the ones to send and sends them in batches of up to 100, recording everything."""
+    """Maps orders, queues the ones to send and sends them in batches of up to 100, recording everything.
+
+    Up to ``ORDERSYNC_SHIPSTATION_CONCURRENCY`` ``createorders`` calls are in flight while the next
+    orders are read and mapped: the calls run in threads that only speak HTTP (the shared limiter
+    keeps them within ShipStation's budget); every database write stays on the calling thread.
+    """
 
     def __init__(self, *, store: Store, run: SyncRun | None):
         self.store = store
@@ -93,6 +99,9 @@ class _Pipeline:
         self.batch_errors: list[str] = []
         self._queue: dict[int, Outgoing] = {}
         self._client: ShipStationClient | None = None
+        self._calls: ThreadPoolExecutor | None = None
+        self._in_flight: dict[Future, _Call] = {}
+        self._rows_in_flight: set[int] = set()
         options = import_options_for(store)
         self._options_new = options
         self._options_update = dataclasses.replace(options, include_store_id=False)
@@ -106,6 +115,16 @@ class _Pipeline:
     @property
     def api_calls(self) -> int:
         return self._client.calls if self._client is not None else 0
+
+    def current(self, row: SyncedOrder) -> SyncedOrder:
+        """The row as recorded once its send in flight (if any) is settled: an order read again must
+        not be decided on while ShipStation is still answering for it."""
+        if row.pk not in self._rows_in_flight:
+            return row
+        while row.pk in self._rows_in_flight:
+            self._settle(block=True)
+        row.refresh_from_db()
+        return row
 
     def decide(self, row: SyncedOrder, order: OTOrder, changes: OrderChanges, *, force: bool = False) -> None:
         """Map one order and record what it needs; queue it when ShipStation must hear of it."""
@@ -133,42 +152,82 @@ class _Pipeline:
         self._queue[row.pk] = Outgoing(row=row, payload=outcome.order, content_hash=digest)
 
     def send_full_batches(self) -> None:
+        """Start the calls for every full batch queued; record the answers that are in."""
         while len(self._queue) >= MAX_ORDERS_PER_CALL:
-            self._send(self._take(MAX_ORDERS_PER_CALL), retry_alone=True)
+            self._start(self._take(MAX_ORDERS_PER_CALL), retry_alone=True)
+        self._settle(block=False)
 
     def send_all(self) -> None:
-        while self._queue:
-            self._send(self._take(MAX_ORDERS_PER_CALL), retry_alone=True)
+        """Send everything queued and wait until every answer is recorded."""
+        try:
+            while self._queue:
+                self._start(self._take(MAX_ORDERS_PER_CALL), retry_alone=True)
+            while self._in_flight:
+                self._settle(block=True)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the call threads; a call still running finishes, and its answer is not recorded (the
+        orders stay ``pending`` and the next cycle sends them again, upserted by orderKey)."""
+        if self._calls is not None:
+            self._calls.shutdown(wait=False, cancel_futures=True)
+            self._calls = None
+        self._in_flight.clear()
+        self._rows_in_flight.clear()
 
     def _take(self, size: int) -> list[Outgoing]:
         keys = list(self._queue)[:size]
         return [self._queue.pop(key) for key in keys]
 
-    def _send(self, batch: list[Outgoing], *, retry_alone: bool) -> None:
-        started = time.monotonic()
+    def _start(self, batch: list[Outgoing], *, retry_alone: bool) -> None:
+        concurrency = max(1, settings.ORDERSYNC_SHIPSTATION_CONCURRENCY)
+        while len(self._in_flight) >= concurrency:
+            self._settle(block=True)
+        if self._calls is None:
+            self._calls = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="createorders")
+        client = self.client  # built here: it reads the account from the database
+        future = self._calls.submit(client.create_orders, [outgoing.payload for outgoing in batch])
+        self._in_flight[future] = _Call(batch=batch, retry_alone=retry_alone, started=time.monotonic())
+        self._rows_in_flight.update(outgoing.row.pk for outgoing in batch)
+
+    def _settle(self, *, block: bool) -> None:
+        """Record the answer of every finished call (at least one when ``block``), oldest first."""
+        if not self._in_flight:
+            return
+        finished, _pending = wait(list(self._in_flight), timeout=None if block else 0, return_when=FIRST_COMPLETED)
+        for future in [future for future in self._in_flight if future in finished]:
+            call = self._in_flight.pop(future, None)
+            if call is None:
+                continue  # settled meanwhile by a call started from an earlier answer
+            self._rows_in_flight.difference_update(outgoing.row.pk for outgoing in call.batch)
+            self._record(call, future)
+
+    def _record(self, call: _Call, future: Future) -> None:
+        batch = call.batch
         try:
-            result = self.client.create_orders([outgoing.payload for outgoing in batch])
+            result = future.result()
         except errors.RequestRejected as exc:
             if len(batch) > 1:
                 # One malformed order fails the whole call (§7.1): halve until it stands alone.
                 middle = len(batch) // 2
-                self._send(batch[:middle], retry_alone=retry_alone)
-                self._send(batch[middle:], retry_alone=retry_alone)
+                self._start(batch[:middle], retry_alone=call.retry_alone)
+                self._start(batch[middle:], retry_alone=call.retry_alone)
                 return
-            self._batch_failed(batch, exc, started)
+            self._batch_failed(batch, exc, call.started)
             return
         except errors.ClientError as exc:
-            self._batch_failed(batch, exc, started)
+            self._batch_failed(batch, exc, call.started)
             return
         outcome = records.createorders_results_record(
-            run=self.run, batch=batch, result=result, duration_ms=_elapsed_ms(started),
+            run=self.run, batch=batch, result=result, duration_ms=_elapsed_ms(call.started),
             is_locked_refusal=is_locked_refusal,
         )
         self.counts["imported"] += len(outcome.sent)
         self.counts["locked"] += len(outcome.locked)
         for outgoing in outcome.failed:
-            if retry_alone:
-                self._send([outgoing], retry_alone=False)
+            if call.retry_alone:
+                self._start([outgoing], retry_alone=False)
             else:
                 self.counts["failed"] += 1
 
@@ -204,9 +263,18 @@ class _Pipeline:
     def _resend_chunk(self, rows: list[SyncedOrder], *, force: bool) -> None:
         changes = OrderChanges(run=self.run)
         for row in rows:
-            self.decide(row, ot_order_from_dict(row.source), changes, force=force)
+            self.decide(self.current(row), ot_order_from_dict(row.source), changes, force=force)
         changes.save()
         self.send_full_batches()
+
+
+@dataclasses.dataclass
+class _Call:
+    """One ``createorders`` call in flight: its orders, whether a failed order is retried alone, when it began."""
+
+    batch: list[Outgoing]
+    retry_alone: bool
+    started: float
 
 
 def _elapsed_ms(started: float) -> int:
@@ -309,6 +377,7 @@ def _import_cycle(*, store: Store, since: datetime | None, trigger: str) -> Sync
             _send_leftovers(pipeline, walk_started_at=walk.started_at)
         pipeline.record_shipstation_health()
     except Exception as exc:
+        pipeline.close()
         _finish(run, pipeline, pages, status=RunStatus.FAILED, errors=[repr(exc)])
         raise
 
@@ -356,7 +425,7 @@ def _take_page(pipeline: _Pipeline, orders: Iterable[OTOrder], seen: dict[str, d
     rows = records.synced_orders_for(store=pipeline.store, orders=fresh)
     changes = OrderChanges(run=pipeline.run)
     for order in fresh:
-        row = rows[order.order_id]
+        row = pipeline.current(rows[order.order_id])
         if row.state in SETTLED_STATES and _already_recorded(row, order):
             pipeline.counts["unchanged"] += 1
             continue

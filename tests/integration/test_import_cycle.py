@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 
 from connections.clients.http import RetryPolicy
@@ -50,7 +51,11 @@ def sample_docs() -> list[dict]:
 
 
 def on_nth_createorders(monkeypatch, n: int, action) -> None:
-    """Run ``action`` just before the client's ``n``-th createorders call (1-based)."""
+    """Run ``action`` just before the client's ``n``-th createorders call (1-based).
+
+    One call at a time, so that the faults ``action`` injects meet that call and its retries only.
+    """
+    monkeypatch.setattr(settings, "ORDERSYNC_SHIPSTATION_CONCURRENCY", 1)
     original = ShipStationClient.create_orders
     calls = Counter()
 
@@ -229,8 +234,10 @@ def test_a_crash_between_push_and_record_leaves_no_duplicate_after_a_rerun(open_
     assert len(shipstation_sim.order_list()) == 100  # the first batch reached ShipStation, unrecorded
     crashed = SyncRun.objects.get(store=open_store)
     assert crashed.status == RunStatus.FAILED and "worker killed" in crashed.errors[0]
-    # Recorded before they were sent; the crash came before the third page was read.
-    assert SyncedOrder.objects.filter(store=open_store, state=OrderState.PENDING).count() == 100
+    # Recorded before they were sent (the reader may have recorded the third page before the answer
+    # came in); none is marked as in ShipStation.
+    pending = SyncedOrder.objects.filter(store=open_store, state=OrderState.PENDING)
+    assert pending.count() >= 100 and not pending.filter(shipstation_order_id__isnull=False).exists()
 
     store_import_orders(store=open_store)
 

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import io
+import threading
 
 import pytest
 from django.core.management import call_command
 
 from connections.clients.http import RetryPolicy
+from connections.clients.shipstation import ShipStationClient
 from connections.models import Store
 from connections.services import status_mapping_set
 from ordersync import tasks
 from ordersync.imports import records
 from ordersync.imports.services import store_import_orders
-from ordersync.models import OrderState, RunStatus, SyncedOrder, SyncRun
+from ordersync.models import Attempt, AttemptKind, OrderState, RunStatus, SyncedOrder, SyncRun
 from ordersync.selectors import stores_due
 from sandbox.ordertime import make_sample_docs
 from tests.integration.test_import_cycle import on_nth_createorders, orders_by_key
@@ -137,3 +139,38 @@ def test_import_orders_command_reads_the_whole_window_in_its_own_process(open_st
     assert len(lines) == 2 and "more to read" in lines[0] and "more to read" not in lines[1]
     assert len(orders_by_key(shipstation_sim)) == 300
     assert walk_of(open_store) is None
+
+
+def test_createorders_calls_overlap_with_reading_and_every_answer_is_recorded_once(open_store, ordertime_sim,
+                                                                                   shipstation_sim, settings,
+                                                                                   monkeypatch):
+    settings.ORDERSYNC_SHIPSTATION_CONCURRENCY = 3
+    settings.ORDERSYNC_IMPORT_ORDERS_PER_CYCLE = 1000
+    ordertime_sim.add_ship_docs(make_sample_docs(600, seed=27))
+    original = ShipStationClient.create_orders
+    in_flight, most = [0], [0]
+    lock = threading.Lock()
+    released = threading.Event()
+
+    def create_orders(self, orders):
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+            if most[0] == 3:
+                released.set()
+        released.wait(timeout=5)  # hold the first calls until three are in flight at once
+        try:
+            return original(self, orders)
+        finally:
+            with lock:
+                in_flight[0] -= 1
+
+    monkeypatch.setattr(ShipStationClient, "create_orders", create_orders)
+
+    run = store_import_orders(store=open_store)
+
+    assert most[0] == 3 and released.is_set()
+    assert run.status == RunStatus.SUCCEEDED and run.counts["imported"] == 600
+    assert len(orders_by_key(shipstation_sim)) == 600
+    assert Attempt.objects.filter(synced_order__store=open_store, kind=AttemptKind.CREATE_ORDERS).count() == 600
+    assert SyncedOrder.objects.filter(store=open_store, state=OrderState.IMPORTED).count() == 600
