@@ -1,16 +1,19 @@
 """Import throughput against ShipStation's rate limit, and what each order costs.
 
-    .venv/bin/python -m bench.throughput [--orders 1000,20000] [--baseline-orders 400]
+    .venv/bin/python -m bench.throughput [--orders 1000,20000] [--workers 1,2] [--baseline-orders 400]
 
 Time is scaled: the ShipStation simulator allows 40 requests per 2 s instead of per 60 s, so the
 ceiling is 100 orders per ``createorders`` call × 40 calls per 2 s = 120,000 orders a minute (4,000 at
-the real limit). For each N it runs the import cycles of one store in a process of their own (as a
-worker would) on a scratch database, then pushes orders one ``createorder`` call each — how
-connectors without batching work — against the same limit.
+the real limit). For each N and each worker count W it spreads the N orders over W stores that share
+one ShipStation key, and runs each store's import cycles in a process of its own (as a worker would,
+one bounded cycle per task, the next one queued behind it), all at once, on a scratch database; the
+processes share the key's budget through the Redis limiter. Then it pushes orders one ``createorder``
+call each — how connectors without batching work — against the same limit.
 
 Measured: orders per minute and the ratio to the ceiling; API calls per 1,000 orders; worker CPU ms
-per order; the worker's peak memory (RSS high-water mark); database queries per ``createorders``
-batch. One table at the end.
+per order (all workers); a worker's peak memory (RSS high-water mark); database queries per
+``createorders`` batch; and, to show where the machine's CPU goes, the simulators' and PostgreSQL's
+CPU ms per order. One table at the end.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,10 +72,11 @@ CONNECT_STORE = """
 import os
 from connections.models import Store
 from connections.services import store_connect
-store = store_connect(name="Bench", ordertime_username="bench@example.com", ordertime_api_key="bench-ot-key",
-                      ordertime_url=os.environ["BENCH_OT_URL"], shipstation_api_key="bench-key",
-                      shipstation_api_secret="bench-secret", shipstation_url=os.environ["BENCH_SS_URL"],
-                      shipstation_store_id=22766, statuses={os.environ["BENCH_STATUS"]: "awaiting_shipment"}, verify=False)
+store = store_connect(name=os.environ["BENCH_NAME"], ordertime_username=os.environ["BENCH_OT_USER"],
+                      ordertime_api_key=os.environ["BENCH_OT_KEY"], ordertime_url=os.environ["BENCH_OT_URL"],
+                      shipstation_api_key="bench-key", shipstation_api_secret="bench-secret",
+                      shipstation_url=os.environ["BENCH_SS_URL"], shipstation_store_id=22766,
+                      statuses={os.environ["BENCH_STATUS"]: "awaiting_shipment"}, verify=False)
 print(store.pk)
 """
 
@@ -98,7 +103,7 @@ def cycle_main(store_id: int, expected: int) -> None:
     queue = [store_id]
     import_store_orders.delay = lambda store_id, *args: queue.append(store_id)
     store = Store.objects.get(pk=store_id)
-    started = time.monotonic()
+    started, started_at = time.monotonic(), time.time()
     setup = resource.getrusage(resource.RUSAGE_SELF)  # Django's start-up is not the orders' cost
     backend = _backend_cpu_seconds(connection)
     with connection.execute_wrapper(count):
@@ -110,7 +115,7 @@ def cycle_main(store_id: int, expected: int) -> None:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     backend = _backend_cpu_seconds(connection) - backend
     print(json.dumps({
-        "postgres_cpu_seconds": backend,
+        "postgres_cpu_seconds": backend, "started_at": started_at, "finished_at": time.time(),
         "seconds": seconds, "peak_rss_kb": usage.ru_maxrss,
         "cpu_seconds": usage.ru_utime + usage.ru_stime - setup.ru_utime - setup.ru_stime,
         "queries": queries, "runs": SyncRun.objects.filter(store=store).count(),
@@ -120,38 +125,58 @@ def cycle_main(store_id: int, expected: int) -> None:
 # --------------------------------------------------------------------------- the bench
 
 
-def measure_batched(orders: int, config: SoakConfig, simulators) -> Measurement:
-    shipstation, ordertime, urls = simulators
-    from sandbox.ordertime import make_sample_docs
+def measure_batched(orders: int, config: SoakConfig, shipstation, shipstation_url: str, *, workers: int = 1) -> Measurement:
+    """N orders over ``workers`` stores on one ShipStation key, each store's cycles in a worker process
+    of its own, all at once: the fleet sharing the key's budget through the Redis limiter."""
+    import redis
 
-    docs = make_sample_docs(orders, seed=orders)
-    for doc in docs:
-        doc["OrderStatus"] = STATUS
-    ordertime.add_ship_docs(docs)
+    from sandbox.ordertime import OrderTimeSimulator, make_sample_docs
+    from sandbox.server import SimulatorServer
+
     workdir = Path(tempfile.mkdtemp(prefix="ordersync-bench-"))
     env = fleet_env(config, fresh_database(config, "ordersync_bench"), workdir)
     env.update({"CELERY_BROKER_URL": "", "ORDERSYNC_RATE_LIMIT_RESERVE": "0", "ORDERSYNC_RATE_LIMIT_RESET_MARGIN": "0"})
-    import redis
-
     redis.Redis.from_url(env["REDIS_URL"]).flushdb()
     manage(env, "migrate", "--noinput")
-    store_id = manage({**env, "BENCH_OT_URL": urls[1], "BENCH_SS_URL": urls[0], "BENCH_STATUS": STATUS},
-                      "shell", "--no-imports", stdin=CONNECT_STORE).strip().splitlines()[-1]
-    before = shipstation.stats.as_dict()
-    simulators_before = _own_cpu_seconds()
-    done = subprocess.run([PYTHON, "-m", "bench.throughput", "cycle", store_id, str(orders)], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=3600)
-    if done.returncode != 0:
-        raise RuntimeError(f"the import worker failed:\n{done.stdout}\n{done.stderr}")
-    simulators_cpu = _own_cpu_seconds() - simulators_before
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    with ExitStack() as servers:
+        stores = []  # (store id, orders)
+        for index in range(workers):
+            count = orders // workers + (index < orders % workers)
+            ordertime = OrderTimeSimulator(f"bench{index}@example.com", f"bench-ot-key-{index}", page_size=500)
+            docs = make_sample_docs(count, seed=orders + index, first_order_id=100_001 + index * 1_000_000)
+            for doc in docs:
+                doc["OrderStatus"] = STATUS
+            ordertime.add_ship_docs(docs)
+            server = servers.enter_context(SimulatorServer(ordertime))
+            store_id = manage({**env, "BENCH_NAME": f"Bench {index}", "BENCH_OT_USER": f"bench{index}@example.com",
+                               "BENCH_OT_KEY": f"bench-ot-key-{index}", "BENCH_OT_URL": f"{server.url}/api/shipstation",
+                               "BENCH_SS_URL": shipstation_url, "BENCH_STATUS": STATUS},
+                              "shell", "--no-imports", stdin=CONNECT_STORE).strip().splitlines()[-1]
+            stores.append((store_id, count))
+        before = shipstation.stats.as_dict()
+        simulators_before = _own_cpu_seconds()
+        processes = [subprocess.Popen([PYTHON, "-m", "bench.throughput", "cycle", store_id, str(count)], cwd=REPO,
+                                      env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                     for store_id, count in stores]
+        reports = []
+        for process in processes:
+            out, err = process.communicate(timeout=3600)
+            if process.returncode != 0:
+                raise RuntimeError(f"an import worker failed:\n{out}\n{err}")
+            reports.append(json.loads(out.strip().splitlines()[-1]))
+        simulators_cpu = _own_cpu_seconds() - simulators_before
     after = shipstation.stats.as_dict()
+    label = f"batched, N = {orders:,}" if workers == 1 else f"fleet of {workers} workers, N = {orders:,}"
     return Measurement(
-        label=f"batched, N = {orders:,}", orders=orders, seconds=report["seconds"],
-        api_calls=after["requests"] - before["requests"], cpu_seconds=report["cpu_seconds"],
-        peak_rss_mb=report["peak_rss_kb"] / 1024, queries=report["queries"],
+        label=label, orders=orders,
+        seconds=max(report["finished_at"] for report in reports) - min(report["started_at"] for report in reports),
+        api_calls=after["requests"] - before["requests"],
+        cpu_seconds=sum(report["cpu_seconds"] for report in reports),
+        peak_rss_mb=max(report["peak_rss_kb"] for report in reports) / 1024,
+        queries=sum(report["queries"] for report in reports),
         batches=after["createorders_calls"] - before["createorders_calls"], windows=after["windows"] - before["windows"],
-        simulators_cpu_seconds=simulators_cpu, postgres_cpu_seconds=report["postgres_cpu_seconds"],
+        simulators_cpu_seconds=simulators_cpu,
+        postgres_cpu_seconds=sum(report["postgres_cpu_seconds"] for report in reports),
     )
 
 
@@ -227,6 +252,12 @@ def format_table(rows: list[Measurement], window: float = RATE_WINDOW) -> str:
     return "\n".join([title, render(header), "  ".join("-" * w for w in widths), *map(render, lines)])
 
 
+def say_measured(row: Measurement, shipstation) -> None:
+    print(f"  {row.label}: {row.per_minute:,.0f} orders/min", file=sys.stderr, flush=True)
+    if shipstation.stats.real_429s:
+        print(f"  ! {shipstation.stats.real_429s} requests over the limit", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["cycle"]:
@@ -235,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.throughput", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", default="1000,20000", help="comma-separated Ns for the batched runs")
+    parser.add_argument("--workers", default="1,2", help="comma-separated worker counts (one store each) per N")
     parser.add_argument("--baseline-orders", type=int, default=400)
     parser.add_argument("--window", type=float, default=RATE_WINDOW,
                         help="seconds per 40-request window (60 is ShipStation's real one)")
@@ -253,19 +285,19 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     rows = []
-    for orders in [int(n) for n in args.orders.split(",")] + [0]:
-        shipstation = ShipStationSimulator("bench-key", "bench-secret", rate_limit=RATE_LIMIT,
-                                           rate_window_seconds=args.window)
-        ordertime = OrderTimeSimulator("bench@example.com", "bench-ot-key", page_size=500)
-        with SimulatorServer(shipstation) as ss_server, SimulatorServer(ordertime) as ot_server:
-            simulators = (shipstation, ordertime, (ss_server.url, f"{ot_server.url}/api/shipstation"))
-            if orders:
-                rows.append(measure_batched(orders, config, simulators))
-            else:
-                rows.append(measure_one_per_call(args.baseline_orders, simulators))
-            print(f"  {rows[-1].label}: {rows[-1].per_minute:,.0f} orders/min", file=sys.stderr, flush=True)
-            if shipstation.stats.real_429s:
-                print(f"  ! {shipstation.stats.real_429s} requests over the limit", file=sys.stderr)
+    for orders in [int(n) for n in args.orders.split(",")]:
+        for workers in [int(n) for n in args.workers.split(",")]:
+            shipstation = ShipStationSimulator("bench-key", "bench-secret", rate_limit=RATE_LIMIT,
+                                               rate_window_seconds=args.window)
+            with SimulatorServer(shipstation) as ss_server:
+                rows.append(measure_batched(orders, config, shipstation, ss_server.url, workers=workers))
+            say_measured(rows[-1], shipstation)
+    shipstation = ShipStationSimulator("bench-key", "bench-secret", rate_limit=RATE_LIMIT, rate_window_seconds=args.window)
+    ordertime = OrderTimeSimulator("bench@example.com", "bench-ot-key", page_size=500)
+    with SimulatorServer(shipstation) as ss_server, SimulatorServer(ordertime) as ot_server:
+        simulators = (shipstation, ordertime, (ss_server.url, f"{ot_server.url}/api/shipstation"))
+        rows.append(measure_one_per_call(args.baseline_orders, simulators))
+    say_measured(rows[-1], shipstation)
     print(format_table(rows, args.window))
     batched = [row for row in rows if row.batches]
     if batched and rows[-1].per_minute:
