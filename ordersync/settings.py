@@ -162,6 +162,8 @@ ORDERSYNC_SHIPSTATION_CONCURRENCY = env.int("ORDERSYNC_SHIPSTATION_CONCURRENCY",
 ORDERSYNC_IMPORT_OVERLAP_MINUTES = env.int("ORDERSYNC_IMPORT_OVERLAP_MINUTES", default=24 * 60)
 ORDERSYNC_SHIPMENT_OVERLAP_MINUTES = env.int("ORDERSYNC_SHIPMENT_OVERLAP_MINUTES", default=24 * 60)
 ORDERSYNC_HTTP_TIMEOUT = env.float("ORDERSYNC_HTTP_TIMEOUT", default=30.0)
+# Ship notices one task sends; the rest waits for a follow-up task queued behind other stores' work.
+ORDERSYNC_NOTICES_PER_TASK = env.int("ORDERSYNC_NOTICES_PER_TASK", default=200)
 # Longer than the Order Time client's worst case (4 attempts × (5 s connect + HTTP timeout) plus back-off).
 ORDERSYNC_NOTICE_SENDING_LEASE_SECONDS = env.float("ORDERSYNC_NOTICE_SENDING_LEASE_SECONDS", default=15 * 60.0)
 ORDERSYNC_WEBHOOK_ALLOW_HTTP = env.bool("ORDERSYNC_WEBHOOK_ALLOW_HTTP", default=DEBUG)

@@ -42,10 +42,17 @@ def release_held_orders(store_id: int, ordertime_status: str | None = None) -> i
 # --- shipment updates -------------------------------------------------------------------------------
 
 
+def _send_deferred_notices_later(store_id: int, counts: dict) -> None:
+    """Notices beyond a task's budget go to a task of their own, at the back of the update queue."""
+    if counts.get("notices_deferred"):
+        transaction.on_commit(lambda: send_store_notices.delay(store_id))
+
+
 @shared_task(name="ordersync.tasks.update_store_shipments")
 def update_store_shipments(store_id: int, trigger: str = "schedule") -> dict:
     store = Store.objects.get(pk=store_id)
     run = shipment_services.store_update_shipments(store=store, trigger=trigger)
+    _send_deferred_notices_later(store_id, run.counts)
     return {"run": run.pk, "status": run.status, "counts": run.counts}
 
 
@@ -62,12 +69,15 @@ def update_due_stores() -> list[int]:
 def fetch_webhook_resource(store_id: int, resource_url: str) -> dict:
     store = Store.objects.get(pk=store_id)
     run = shipment_services.store_process_webhook_resource(store=store, resource_url=resource_url)
+    _send_deferred_notices_later(store_id, run.counts)
     return {"run": run.pk, "status": run.status, "counts": run.counts}
 
 
 @shared_task(name="ordersync.tasks.send_store_notices")
 def send_store_notices(store_id: int) -> dict:
-    return dict(shipment_services.store_send_due_notices(store=Store.objects.get(pk=store_id)))
+    counts = dict(shipment_services.store_send_due_notices(store=Store.objects.get(pk=store_id)))
+    _send_deferred_notices_later(store_id, counts)
+    return counts
 
 
 @shared_task(name="ordersync.tasks.send_due_notices")
@@ -75,5 +85,5 @@ def send_due_notices() -> list[int]:
     """Queue the stores with delayed notices that came due, retries whose time came, or interrupted sends."""
     store_ids = shipment_services.stores_with_due_notices()
     for store_id in store_ids:
-        send_store_notices.delay(store_id)
+        transaction.on_commit(lambda store_id=store_id: send_store_notices.delay(store_id))
     return store_ids
