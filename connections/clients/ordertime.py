@@ -87,16 +87,15 @@ class OrderTimeClient:
         _require_xml_content_type(response)
         return parse_export(response.content, page=page)
 
-    def iter_pages(self, start: datetime, end: datetime, *, first_page: int = 1) -> Iterator[ExportPage]:
-        """Every page of one window from ``first_page`` on (§3.2). The window is the caller's and never moves.
+    def iter_pages(self, start: datetime, end: datetime) -> Iterator[ExportPage]:
+        """Every page of one window, page 1 first (§3.2). The window is the caller's and never moves.
 
-        A caller that stops early may resume the same window later at the next page; the page count is
-        then taken from the first page of the resumed walk. A page that still fails after the
-        transport's retries raises; the caller then keeps its old cursor so the window is read again.
+        A page that still fails after the transport's retries raises; the caller then keeps its old
+        cursor so the whole window is read again next run.
         """
-        first = self.export_page(start, end, first_page)
+        first = self.export_page(start, end, 1)
         yield first
-        for number in range(first_page + 1, first.pages + 1):
+        for number in range(2, first.pages + 1):
             page = self.export_page(start, end, number)
             if page.pages != first.pages:
                 # Orders edited during the walk shift the pages; overlapping windows repair what is missed.

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from connections.clients import errors
 from connections.clients.shipstation import MAX_ORDERS_PER_CALL, ShipStationClient
-from connections.clients.types import OrderResult, OTOrder
+from connections.clients.types import ExportPage, OrderResult, OTOrder
 from connections.clients_for_store import ordertime_client_for, shipstation_client_for
 from connections.models import StatusMapping, Store
 from connections.services import ServiceCheck, audit_log_record, status_mappings_for, store_record_health
@@ -299,6 +299,12 @@ def store_import_orders(*, store: Store, since: datetime | None = None, trigger:
 class _Walk:
     """One walk over the export pages of a frozen window, possibly spread over several cycles.
 
+    Pages are read 1 (to learn their number P), then P, P−1, …, 2, and 1 once more. With the window's
+    end frozen, a ship doc edited during the walk can only leave the window, which moves every later
+    doc one place towards page 1: read from the back, such a move can only bring a doc onto a page
+    still to be read (or read twice), never past the reader, however long the walk pauses between
+    cycles. The second read of page 1 catches what moved onto it.
+
     ``moves_cursor``: the walk began at or before the cursor, so reading all of it lets the cursor move
     to ``end``. ``clean``: every send of the walk so far went through. ``started_at`` tells the rows this
     walk touched from older leftovers.
@@ -306,9 +312,10 @@ class _Walk:
 
     start: datetime
     end: datetime
-    next_page: int
     started_at: datetime
     moves_cursor: bool
+    pages: int = 0  # P, once page 1 was read
+    position: int = 0  # how many pages of the walk's order are read
     clean: bool = True
 
     @classmethod
@@ -323,20 +330,32 @@ class _Walk:
             start = cursor - timedelta(minutes=settings.ORDERSYNC_IMPORT_OVERLAP_MINUTES)
         else:
             start = end - timedelta(days=store.initial_lookback_days)
-        return cls(start=start, end=end, next_page=1, started_at=now,
-                   moves_cursor=cursor is None or start <= cursor)
+        return cls(start=start, end=end, started_at=now, moves_cursor=cursor is None or start <= cursor)
 
     @classmethod
     def resumed(cls, data: dict | None) -> _Walk | None:
         if not data:
             return None
         dates = {key: datetime.fromisoformat(data[key]) for key in ("start", "end", "started_at")}
-        return cls(**dates, next_page=int(data["next_page"]), moves_cursor=bool(data["moves_cursor"]),
-                   clean=bool(data["clean"]))
+        return cls(**dates, moves_cursor=bool(data["moves_cursor"]), pages=int(data["pages"]),
+                   position=int(data["position"]), clean=bool(data["clean"]))
 
     def as_json(self) -> dict:
         return {"start": self.start.isoformat(), "end": self.end.isoformat(), "started_at": self.started_at.isoformat(),
-                "next_page": self.next_page, "moves_cursor": self.moves_cursor, "clean": self.clean}
+                "moves_cursor": self.moves_cursor, "pages": self.pages, "position": self.position, "clean": self.clean}
+
+    def next_page(self) -> int | None:
+        """The page to read next, or None when the walk is done."""
+        if not self.pages:
+            return 1
+        order = [1, *range(self.pages, 1, -1), *([1] if self.pages > 1 else [])]
+        return order[self.position] if self.position < len(order) else None
+
+    def page_read(self, page: ExportPage) -> None:
+        if not self.pages:
+            # "0 with no <Order>" means nothing to do; the client already counts a missing count as 1.
+            self.pages = max(page.pages, 1)
+        self.position += 1
 
 
 def _import_cycle(*, store: Store, since: datetime | None, trigger: str) -> SyncRun:
@@ -353,25 +372,22 @@ def _import_cycle(*, store: Store, since: datetime | None, trigger: str) -> Sync
     export_error = ""
     seen: dict[str, datetime | None] = {}
     pages = 0
-    walk_done = False
     try:
         try:
-            for page in ordertime.iter_pages(walk.start, walk.end, first_page=walk.next_page):
+            while (number := walk.next_page()) is not None:
+                page = ordertime.export_page(walk.start, walk.end, number)
                 pages += 1
                 _take_page(pipeline, page.orders, seen)
-                walk.next_page = page.page + 1
-                if page.page >= page.pages:
-                    walk_done = True
-                elif pipeline.counts["exported"] >= settings.ORDERSYNC_IMPORT_ORDERS_PER_CYCLE:
+                walk.page_read(page)
+                if pipeline.counts["exported"] >= settings.ORDERSYNC_IMPORT_ORDERS_PER_CYCLE:
                     break
-            else:
-                walk_done = True
         except errors.ClientError as exc:
             log.warning("Order Time export of store %s failed: %s", store, exc)
             export_error = exc.message
             store_record_health(store=store, ordertime=ServiceCheck(False, exc.message))
         else:
             store_record_health(store=store, ordertime=ServiceCheck(True, _("Order Time answered the export")))
+        walk_done = not export_error and walk.next_page() is None
         pipeline.send_all()
         if walk_done:
             _send_leftovers(pipeline, walk_started_at=walk.started_at)

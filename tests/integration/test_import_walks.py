@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 import threading
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 
 from connections.clients.http import RetryPolicy
 from connections.clients.shipstation import ShipStationClient
+from connections.clients_for_store import ordertime_client_for
 from connections.models import Store
 from connections.services import status_mapping_set
 from ordersync import tasks
@@ -27,7 +29,7 @@ PAGE = 50  # the Order Time simulator's page size
 
 @pytest.fixture
 def open_store(store, settings):
-    settings.ORDERSYNC_IMPORT_ORDERS_PER_CYCLE = 120  # three pages of 50 per cycle
+    settings.ORDERSYNC_IMPORT_ORDERS_PER_CYCLE = 160  # four pages of 50 per cycle
     status_mapping_set(store=store, ordertime_status="open", shipstation_status="awaiting_shipment")
     return store
 
@@ -47,18 +49,40 @@ def test_a_large_window_is_read_in_bounded_cycles_that_resume_at_the_next_page(o
     first = store_import_orders(store=open_store)
 
     assert first.more_to_read and first.status == RunStatus.SUCCEEDED
-    assert first.counts["exported"] == 150 and first.counts["imported"] == 150 and first.counts["pages"] == 3
-    assert walk_of(open_store)["next_page"] == 4
-    assert Store.objects.get(pk=open_store.pk).import_cursor is None  # half a window moves no cursor
+    assert first.counts["exported"] == 200 and first.counts["imported"] == 200 and first.counts["pages"] == 4
+    assert walk_of(open_store)["pages"] == 6 and walk_of(open_store)["position"] == 4  # read 1, 6, 5, 4
+    assert Store.objects.get(pk=open_store.pk).import_cursor is None  # part of a window moves no cursor
 
-    second = store_import_orders(store=open_store)
+    second = store_import_orders(store=open_store)  # 3, 2, and 1 once more
 
-    assert not second.more_to_read and second.counts["exported"] == 150 and second.counts["pages"] == 3
+    assert not second.more_to_read and second.counts["pages"] == 3
+    assert second.counts["imported"] == 100 and second.counts["unchanged"] == 50
     assert (second.window_start, second.window_end) == (first.window_start, first.window_end)
-    assert ordertime_sim.request_counts()["export"] == 6  # every page once, none read twice
+    assert ordertime_sim.request_counts()["export"] == 7  # every page once, page 1 twice
     assert len(orders_by_key(shipstation_sim)) == 300
     store = Store.objects.get(pk=open_store.pk)
     assert store.import_walk is None and store.import_cursor == first.window_end == second.cursor_after
+
+
+def test_ship_docs_edited_while_a_walk_pauses_are_not_skipped(open_store, ordertime_sim, shipstation_sim):
+    """Edits move docs out of the frozen window, and every later doc one place per edit towards page 1.
+    Read from the back, none of them slips onto a page already read."""
+    ids = ordertime_sim.add_ship_docs(make_sample_docs(300, seed=28))
+    first = store_import_orders(store=open_store)  # pages 1, 6, 5, 4
+    page_two = ordertime_client_for(open_store).export_page(first.window_start, first.window_end, 2)
+    edited = {order.order_id for order in page_two.orders[:10]}
+    for order_id in edited:
+        ordertime_sim.modify(order_id, LastModified=first.window_end + timedelta(minutes=1))
+
+    second = store_import_orders(store=open_store)
+
+    assert not second.more_to_read
+    unedited = set(ids) - edited
+    recorded = set(SyncedOrder.objects.filter(store=open_store, state=OrderState.IMPORTED)
+                   .values_list("ordertime_order_id", flat=True))
+    assert unedited <= recorded  # read by this walk, though ten places moved
+    # The edited ones left the window; the next walk, which starts before this one's end, reads them.
+    assert Store.objects.get(pk=open_store.pk).import_cursor == first.window_end
 
 
 def test_the_task_reads_one_bounded_cycle_and_queues_the_next(open_store, ordertime_sim, shipstation_sim,
@@ -70,7 +94,7 @@ def test_the_task_reads_one_bounded_cycle_and_queues_the_next(open_store, ordert
     with django_capture_on_commit_callbacks(execute=True):
         result = tasks.import_store_orders(open_store.pk)
 
-    assert result["more_to_read"] and result["counts"]["exported"] == 150
+    assert result["more_to_read"] and result["counts"]["exported"] == 200
     assert queued == [(open_store.pk, "schedule")]  # to the back of the queue: other stores run in between
     assert open_store.pk in stores_due(kind="import")  # and the sweep queues it again if that task is lost
 
@@ -99,7 +123,7 @@ def test_a_worker_killed_mid_walk_leaves_work_the_next_cycle_finishes_once(open_
         patch.setattr(records, "createorders_results_record", killed)
         with pytest.raises(RuntimeError):
             store_import_orders(store=open_store)
-    assert walk_of(open_store)["next_page"] == 4  # the walk did not move past the lost cycle
+    assert walk_of(open_store)["position"] == 4  # the walk did not move past the lost cycle
 
     store_import_orders(store=open_store)
 
@@ -120,7 +144,8 @@ def test_a_failed_batch_early_in_the_walk_keeps_the_cursor_and_is_sent_next_walk
     assert first.status == RunStatus.PARTIAL and first.counts["failed"] == 100
     assert second.status == RunStatus.SUCCEEDED and not second.more_to_read
     assert Store.objects.get(pk=open_store.pk).import_cursor is None  # the walk was not clean
-    assert len(shipstation_sim.order_list()) == 200
+    # 100 of the first cycle's 200 failed; page 1's 50 of them were sent again when page 1 was re-read.
+    assert len(shipstation_sim.order_list()) == 250
 
     while store_import_orders(store=open_store).more_to_read:  # the next walk reads the window again
         pass
