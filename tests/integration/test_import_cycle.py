@@ -89,17 +89,19 @@ def assert_arrived(actual, expected, path="order"):
         assert actual == expected, f"{path}: {actual!r} != {expected!r}"
 
 
-def test_thousand_ship_docs_take_ten_createorders_calls_and_a_second_run_none(open_store, ordertime_sim, shipstation_sim):
+def test_thousand_ship_docs_take_ten_createorders_calls_and_a_second_run_none(open_store, ordertime_sim, shipstation_sim,
+                                                                             monkeypatch):
+    monkeypatch.setattr(settings, "ORDERSYNC_IMPORT_ORDERS_PER_CYCLE", 2000)  # the whole window in one cycle
     ordertime_sim.add_ship_docs(make_sample_docs(1000, seed=3))
 
     run = store_import_orders(store=open_store)
 
-    assert ordertime_sim.request_counts()["export"] == 20  # 50 a page: every page was read
+    assert ordertime_sim.request_counts()["export"] == 21  # 50 a page: every page was read, page 1 twice
     assert shipstation_sim.stats.createorders_calls == 10
     assert shipstation_sim.stats.orders_per_call == [100] * 10
     assert len(orders_by_key(shipstation_sim)) == 1000
-    assert run.status == RunStatus.SUCCEEDED
-    assert run.counts["exported"] == 1000 and run.counts["imported"] == 1000
+    assert run.status == RunStatus.SUCCEEDED and not run.more_to_read
+    assert run.counts["exported"] == 1050 and run.counts["imported"] == 1000
     assert SyncedOrder.objects.filter(store=open_store, state=OrderState.IMPORTED).count() == 1000
     open_store.refresh_from_db()
     assert open_store.import_cursor == run.window_end
