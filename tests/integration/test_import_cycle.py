@@ -68,6 +68,18 @@ def on_nth_createorders(monkeypatch, n: int, action) -> None:
     monkeypatch.setattr(ShipStationClient, "create_orders", create_orders)
 
 
+def import_killed_after_createorders(store, monkeypatch) -> None:
+    """An import cycle whose worker dies after ShipStation answered the first createorders, before the record."""
+
+    def killed(**kwargs):
+        raise RuntimeError("worker killed after createorders answered")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(records, "createorders_results_record", killed)
+        with pytest.raises(RuntimeError):
+            store_import_orders(store=store)
+
+
 def orders_by_key(shipstation_sim) -> dict[str, dict]:
     orders = shipstation_sim.order_list()
     keys = Counter(order["orderKey"] for order in orders)
@@ -225,13 +237,7 @@ def test_a_500_on_one_batch_leaves_it_pending_and_the_next_run_imports_it(open_s
 def test_a_crash_between_push_and_record_leaves_no_duplicate_after_a_rerun(open_store, ordertime_sim, shipstation_sim, monkeypatch):
     ordertime_sim.add_ship_docs(make_sample_docs(120, seed=6))
 
-    def crash(**kwargs):
-        raise RuntimeError("worker killed after createorders answered")
-
-    with monkeypatch.context() as patch:
-        patch.setattr(records, "createorders_results_record", crash)
-        with pytest.raises(RuntimeError):
-            store_import_orders(store=open_store)
+    import_killed_after_createorders(open_store, monkeypatch)
 
     assert len(shipstation_sim.order_list()) == 100  # the first batch reached ShipStation, unrecorded
     crashed = SyncRun.objects.get(store=open_store)

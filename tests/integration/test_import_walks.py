@@ -15,12 +15,15 @@ from connections.clients_for_store import ordertime_client_for
 from connections.models import Store
 from connections.services import status_mapping_set
 from ordersync import tasks
-from ordersync.imports import records
 from ordersync.imports.services import store_import_orders
 from ordersync.models import Attempt, AttemptKind, OrderState, RunStatus, SyncedOrder, SyncRun
 from ordersync.selectors import stores_due
 from sandbox.ordertime import make_sample_docs
-from tests.integration.test_import_cycle import on_nth_createorders, orders_by_key
+from tests.integration.test_import_cycle import (
+    import_killed_after_createorders,
+    on_nth_createorders,
+    orders_by_key,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -116,13 +119,7 @@ def test_a_worker_killed_mid_walk_leaves_work_the_next_cycle_finishes_once(open_
     ordertime_sim.add_ship_docs(make_sample_docs(300, seed=24))
     store_import_orders(store=open_store)
 
-    def killed(**kwargs):
-        raise RuntimeError("worker killed after createorders answered")
-
-    with monkeypatch.context() as patch:
-        patch.setattr(records, "createorders_results_record", killed)
-        with pytest.raises(RuntimeError):
-            store_import_orders(store=open_store)
+    import_killed_after_createorders(open_store, monkeypatch)
     assert walk_of(open_store)["position"] == 4  # the walk did not move past the lost cycle
 
     store_import_orders(store=open_store)
