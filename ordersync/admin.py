@@ -336,7 +336,10 @@ class SyncRunAdmin(ReadOnlyAdmin):
     def window(self, run: SyncRun) -> str:
         if not run.window_start:
             return "—"
-        return f"{run.window_start:%Y-%m-%d %H:%M} → {run.window_end:%Y-%m-%d %H:%M}" if run.window_end else str(run.window_start)
+        window = (f"{run.window_start:%Y-%m-%d %H:%M} → {run.window_end:%Y-%m-%d %H:%M}" if run.window_end
+                  else str(run.window_start))
+        # A bounded import cycle that stopped mid-window: the next cycle goes on with the same window.
+        return f"{window} ({gettext('more pages follow in the next cycle')})" if run.more_to_read else window
 
     @admin.display(description=_("counts"))
     def counts_table(self, run: SyncRun) -> str:
