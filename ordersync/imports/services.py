@@ -1,8 +1,9 @@
 """The import cycle for one store, and the actions a person takes on one order (docs/import.md).
 
-``store_import_orders`` exports every page of ship docs modified since the store's cursor (minus the
-overlap), records each one, maps it, and sends the new and changed ones with ``createorders`` in
-batches of up to 100. The "map, send, record" part is ``_Pipeline``: the cycle, the release of held
+``store_import_orders`` runs one bounded cycle of a walk over the export pages of ship docs modified
+since the store's cursor (minus the overlap): it records each ship doc, maps it, and sends the new and
+changed ones with ``createorders`` in batches of up to 100; the walk's next cycle goes on where it
+stopped (``_Walk``). The "map, send, record" part is ``_Pipeline``: the cycle, the release of held
 orders and the per-order actions all go through it, so an order is treated the same whoever asks.
 """
 
