@@ -69,7 +69,11 @@ def on_nth_createorders(monkeypatch, n: int, action) -> None:
 
 
 def import_killed_after_createorders(store, monkeypatch) -> None:
-    """An import cycle whose worker dies after ShipStation answered the first createorders, before the record."""
+    """An import cycle whose worker dies after ShipStation answered the first createorders, before the record.
+
+    One call at a time, so that no later batch is on its way to ShipStation when the first answer is recorded.
+    """
+    monkeypatch.setattr(settings, "ORDERSYNC_SHIPSTATION_CONCURRENCY", 1)
 
     def killed(**kwargs):
         raise RuntimeError("worker killed after createorders answered")
