@@ -171,6 +171,8 @@ def fleet_env(config: SoakConfig, database_url: str, workdir: Path) -> dict[str,
         "ORDERSYNC_RATE_LIMIT_RESET_MARGIN": "0.1",
         # A notice caught mid-send by a SIGKILL is resent after this lease; 15 minutes would outlast the run.
         "ORDERSYNC_NOTICE_SENDING_LEASE_SECONDS": "40",
+        # A notice whose Order Time call failed four times in a row (10 % 5xx) waits this long, not 5 minutes.
+        "ORDERSYNC_NOTICE_RETRY_SECONDS": "5",
         "ORDERSYNC_LOCK_DIR": str(workdir / "locks"),
         **config.extra_env,
     }

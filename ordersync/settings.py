@@ -160,10 +160,16 @@ ORDERSYNC_IMPORT_ORDERS_PER_CYCLE = env.int("ORDERSYNC_IMPORT_ORDERS_PER_CYCLE",
 # createorders calls one import cycle keeps in flight while it reads on (the shared limiter still paces them).
 ORDERSYNC_SHIPSTATION_CONCURRENCY = env.int("ORDERSYNC_SHIPSTATION_CONCURRENCY", default=2)
 ORDERSYNC_IMPORT_OVERLAP_MINUTES = env.int("ORDERSYNC_IMPORT_OVERLAP_MINUTES", default=24 * 60)
-ORDERSYNC_SHIPMENT_OVERLAP_MINUTES = env.int("ORDERSYNC_SHIPMENT_OVERLAP_MINUTES", default=24 * 60)
+# The label poll re-reads this much before its cursors every cycle (an hour at least: the autumn DST hour
+# occurs twice in Pacific time), and the deep overlap every ..._DEEP_EVERY_MINUTES (late-listed labels).
+ORDERSYNC_SHIPMENT_OVERLAP_MINUTES = env.int("ORDERSYNC_SHIPMENT_OVERLAP_MINUTES", default=120)
+ORDERSYNC_SHIPMENT_DEEP_OVERLAP_MINUTES = env.int("ORDERSYNC_SHIPMENT_DEEP_OVERLAP_MINUTES", default=24 * 60)
+ORDERSYNC_SHIPMENT_DEEP_EVERY_MINUTES = env.int("ORDERSYNC_SHIPMENT_DEEP_EVERY_MINUTES", default=6 * 60)
 ORDERSYNC_HTTP_TIMEOUT = env.float("ORDERSYNC_HTTP_TIMEOUT", default=30.0)
 # Ship notices one task sends; the rest waits for a follow-up task queued behind other stores' work.
 ORDERSYNC_NOTICES_PER_TASK = env.int("ORDERSYNC_NOTICES_PER_TASK", default=200)
+# A notice whose send failed (after the client's own retries) is tried again after this, doubling up to 6 h.
+ORDERSYNC_NOTICE_RETRY_SECONDS = env.float("ORDERSYNC_NOTICE_RETRY_SECONDS", default=300.0)
 # Longer than the Order Time client's worst case (4 attempts × (5 s connect + HTTP timeout) plus back-off).
 ORDERSYNC_NOTICE_SENDING_LEASE_SECONDS = env.float("ORDERSYNC_NOTICE_SENDING_LEASE_SECONDS", default=15 * 60.0)
 ORDERSYNC_WEBHOOK_ALLOW_HTTP = env.bool("ORDERSYNC_WEBHOOK_ALLOW_HTTP", default=DEBUG)

@@ -48,7 +48,6 @@ from .notices import label_key, notice_mark_released, shipment_notice_record, sy
 log = logging.getLogger(__name__)
 
 LOCK_KIND = "update"
-RETRY_BASE_DELAY = timedelta(minutes=5)
 RETRY_MAX_DELAY = timedelta(hours=6)
 ATTENTION_AFTER_ATTEMPTS = 5
 SENDABLE_STATES = (NoticeState.PENDING, NoticeState.RETRYING, NoticeState.FAILED)
@@ -101,8 +100,8 @@ _LABELS_PER_LOOKUP = 500
 
 def labels_process(*, store: Store, labels: Iterable[Label], counts: Counter, read_as: str = "labels_read") -> None:
     """``label_process`` for every label, except labels read again whose notice is settled and whose
-    void status is unchanged: the update cycle's overlap re-reads a day of labels every cycle, and
-    those cost one query per 500 instead of five each."""
+    void status is unchanged: the update cycle's overlap re-reads hours (and now and then a day) of
+    labels, and those cost one query per 500 instead of five each."""
     labels = iter(labels)
     while chunk := list(islice(labels, _LABELS_PER_LOOKUP)):
         keys = [label_key(label) for label in chunk]
@@ -151,12 +150,20 @@ def _due_notices(store: Store, now: datetime):
 # ---------------------------------------------------------------------- the cycle
 
 
-def _window_start(cursor: datetime | None, *, since: datetime | None, started: datetime, store: Store) -> datetime:
+def _window_start(cursor: datetime | None, *, since: datetime | None, started: datetime, store: Store,
+                  overlap: timedelta) -> datetime:
     if since is not None:
         return since
     if cursor is not None:
-        return cursor - timedelta(minutes=settings.ORDERSYNC_SHIPMENT_OVERLAP_MINUTES)
+        return cursor - overlap
     return started - timedelta(days=store.initial_lookback_days)
+
+
+def _is_deep(store: Store, started: datetime) -> bool:
+    """Whether this cycle re-reads the deep overlap: ShipStation lists some labels late, and a day's
+    look-back catches them; every cycle doing so would spend a request per 500 labels of the day."""
+    last = store.last_deep_update_at
+    return last is None or started - last >= timedelta(minutes=settings.ORDERSYNC_SHIPMENT_DEEP_EVERY_MINUTES)
 
 
 def store_update_shipments(*, store: Store, since: datetime | None = None, trigger: str = "schedule") -> SyncRun:
@@ -171,13 +178,17 @@ def store_update_shipments(*, store: Store, since: datetime | None = None, trigg
 
 def _update_cycle(*, store: Store, since: datetime | None, trigger: str) -> SyncRun:
     started = timezone.now()
-    label_start = _window_start(store.shipment_cursor, since=since, started=started, store=store)
-    void_start = _window_start(store.void_cursor, since=since, started=started, store=store)
-    fulfillment_start = _window_start(store.fulfillment_cursor, since=since, started=started, store=store)
+    deep = since is None and _is_deep(store, started)
+    overlap = timedelta(minutes=settings.ORDERSYNC_SHIPMENT_DEEP_OVERLAP_MINUTES if deep
+                        else settings.ORDERSYNC_SHIPMENT_OVERLAP_MINUTES)
+    label_start = _window_start(store.shipment_cursor, since=since, started=started, store=store, overlap=overlap)
+    void_start = _window_start(store.void_cursor, since=since, started=started, store=store, overlap=overlap)
+    fulfillment_start = _window_start(store.fulfillment_cursor, since=since, started=started, store=store,
+                                      overlap=overlap)
     run = SyncRun.objects.create(store=store, kind=RunKind.UPDATE, trigger=trigger, window_start=label_start,
                                  window_end=started, cursor_before=store.shipment_cursor)
     client = shipstation_client_for(store)
-    counts: Counter = Counter()
+    counts: Counter = Counter({"deep_overlap": 1} if deep else {})
     try:
         labels_process(store=store, counts=counts, labels=client.iter_shipments(
             store_id=store.shipstation_store_id, create_date_start=label_start))
@@ -197,7 +208,8 @@ def _update_cycle(*, store: Store, since: datetime | None, trigger: str) -> Sync
         # A re-read from a chosen time (--since) must not move the cursors past a gap it did not read.
         assert_cursor_may_move(store_id=store.pk, kind=LOCK_KIND)
         Store.objects.filter(pk=store.pk).update(shipment_cursor=started, void_cursor=started,
-                                                 fulfillment_cursor=started, last_update_at=started)
+                                                 fulfillment_cursor=started, last_update_at=started,
+                                                 **({"last_deep_update_at": started} if deep else {}))
         run.cursor_after = started
     else:
         Store.objects.filter(pk=store.pk).update(last_update_at=started)
@@ -412,7 +424,8 @@ def _record_failure(notice: ShipmentNotice, exc: errors.ClientError, *, duration
             notice.attempt_count -= 1
             notice.next_retry_at = timezone.now() + timedelta(seconds=exc.retry_after)
         else:
-            delay = min(RETRY_MAX_DELAY, RETRY_BASE_DELAY * 2 ** max(0, notice.attempt_count - 1))
+            first_delay = timedelta(seconds=settings.ORDERSYNC_NOTICE_RETRY_SECONDS)
+            delay = min(RETRY_MAX_DELAY, first_delay * 2 ** max(0, notice.attempt_count - 1))
             notice.next_retry_at = timezone.now() + delay
             notice.needs_attention = notice.attempt_count >= ATTENTION_AFTER_ATTEMPTS
     notice.save()

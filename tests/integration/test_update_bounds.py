@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+from datetime import timedelta
 
+import pytest
+from django.utils import timezone
+
+from connections.models import Store
 from ordersync import tasks
 from ordersync.models import NoticeState, ShipmentNotice
 from ordersync.shipments.services import store_update_shipments, stores_with_due_notices
@@ -70,3 +74,24 @@ def test_labels_read_again_cost_nothing_unless_their_void_status_changed(store, 
     assert voided.counts["labels_unchanged"] == 5
     notice = ShipmentNotice.objects.get(store=store, external_id=labels[0]["shipmentId"])
     assert notice.state == NoticeState.FLAGGED and notice.voided_at is not None
+
+
+def test_routine_cycles_re_read_hours_and_a_deep_cycle_a_day(store, shipstation_sim, settings):
+    settings.ORDERSYNC_SHIPMENT_OVERLAP_MINUTES = 120
+    settings.ORDERSYNC_SHIPMENT_DEEP_OVERLAP_MINUTES = 1440
+    settings.ORDERSYNC_SHIPMENT_DEEP_EVERY_MINUTES = 360
+
+    first = store_update_shipments(store=store)  # the look-back; counts as deep
+    routine = store_update_shipments(store=store)
+
+    assert first.counts.get("deep_overlap") == 1
+    assert routine.counts.get("deep_overlap") is None
+    assert routine.window_start == first.window_end - timedelta(minutes=120)
+
+    Store.objects.filter(pk=store.pk).update(last_deep_update_at=timezone.now() - timedelta(hours=6, minutes=1))
+    deep = store_update_shipments(store=store)
+
+    assert deep.counts.get("deep_overlap") == 1
+    assert deep.window_start == routine.window_end - timedelta(days=1)
+    stored = Store.objects.get(pk=store.pk)
+    assert stored.last_deep_update_at == deep.window_end == stored.shipment_cursor
