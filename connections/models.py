@@ -106,8 +106,8 @@ class Store(models.Model):
     last_import_at = models.DateTimeField(_("last import"), null=True, blank=True)
     last_update_at = models.DateTimeField(_("last shipment update"), null=True, blank=True)
     last_deep_update_at = models.DateTimeField(_("last shipment update with the deep overlap"), null=True, blank=True)
-    # The export walk a bounded import cycle left unfinished: window, next page, when it began and
-    # whether every send so far went through. Null when no walk is in progress.
+    # The export walk a bounded import cycle left unfinished: window, pages read so far, when it began
+    # and whether every send so far went through. Null when no walk is in progress.
     import_walk = models.JSONField(_("import walk in progress"), null=True, blank=True, editable=False)
 
     # Connection health, written by the connection check and by every sync.

@@ -105,12 +105,13 @@ def stores_due(*, kind: str, now=None) -> list[int]:
         "update": ("last_update_at", "update_interval_minutes"),
     }[kind]
     now = now or timezone.now()
-    # A store with an import walk in progress is due at once: its next cycle may have been lost with a worker.
-    walking = ["import_walk"] if kind == "import" else []
+    walks = kind == "import"
+    fields = ["pk", last_field, interval_field, *(["import_walk"] if walks else [])]
     return [
         store.pk
-        for store in Store.objects.filter(active=True).only("pk", last_field, interval_field, *walking)
+        for store in Store.objects.filter(active=True).only(*fields)
         if getattr(store, last_field) is None
-        or (walking and store.import_walk)
+        # A store with an import walk in progress is due at once: its next cycle may have been lost with a worker.
+        or (walks and store.import_walk)
         or (now - getattr(store, last_field)).total_seconds() >= getattr(store, interval_field) * 60
     ]

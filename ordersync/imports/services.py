@@ -15,7 +15,8 @@ import re
 import time
 from collections import Counter
 from collections.abc import Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent import futures
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -120,11 +121,10 @@ class _Pipeline:
     def current(self, row: SyncedOrder) -> SyncedOrder:
         """The row as recorded once its send in flight (if any) is settled: an order read again must
         not be decided on while ShipStation is still answering for it."""
-        if row.pk not in self._rows_in_flight:
-            return row
-        while row.pk in self._rows_in_flight:
-            self._settle(block=True)
-        row.refresh_from_db()
+        if row.pk in self._rows_in_flight:
+            while row.pk in self._rows_in_flight:
+                self._settle(block=True)
+            row.refresh_from_db()
         return row
 
     def decide(self, row: SyncedOrder, order: OTOrder, changes: OrderChanges, *, force: bool = False) -> None:
@@ -196,7 +196,8 @@ class _Pipeline:
         """Record the answer of every finished call (at least one when ``block``), oldest first."""
         if not self._in_flight:
             return
-        finished, _pending = wait(list(self._in_flight), timeout=None if block else 0, return_when=FIRST_COMPLETED)
+        finished, _pending = futures.wait(list(self._in_flight), timeout=None if block else 0,
+                                          return_when=futures.FIRST_COMPLETED)
         for future in [future for future in self._in_flight if future in finished]:
             call = self._in_flight.pop(future, None)
             if call is None:

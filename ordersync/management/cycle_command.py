@@ -57,5 +57,3 @@ class StoreCycleCommand(BaseCommand):
         self.stdout.write(f"{store.name}: {run.get_status_display()} ({counts}){more}")
         for error in run.errors:
             self.stderr.write(f"  {error}")
-
-

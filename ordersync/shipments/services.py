@@ -84,7 +84,7 @@ def label_process(*, store: Store, label: Label, counts: Counter) -> ShipmentNot
     counts["new"] += recorded.created
     notice = recorded.notice
     if _due(notice, timezone.now()):
-        if _may_send(counts):
+        if _sends_left(counts) > 0:
             notice = notice_send(notice=notice)
             counts["notices_sent_now"] += 1
         else:
@@ -120,8 +120,9 @@ def labels_process(*, store: Store, labels: Iterable[Label], counts: Counter, re
             label_process(store=store, label=label, counts=counts)
 
 
-def _may_send(counts: Counter) -> bool:
-    return counts["notices_sent_now"] < settings.ORDERSYNC_NOTICES_PER_TASK
+def _sends_left(counts: Counter) -> int:
+    """Notices this task may still send (``counts`` is the task's tally)."""
+    return max(0, settings.ORDERSYNC_NOTICES_PER_TASK - counts["notices_sent_now"])
 
 
 def _due(notice: ShipmentNotice, now: datetime) -> bool:
@@ -234,11 +235,11 @@ def _send_leftovers(*, store: Store, counts: Counter) -> None:
     """Notices due from earlier: retries whose time came, sends a crash interrupted, and notices an
     earlier task deferred; within the task's budget."""
     due = _due_notices(store, timezone.now())
-    for notice in due[:max(0, settings.ORDERSYNC_NOTICES_PER_TASK - counts["notices_sent_now"])]:
+    for notice in due[:_sends_left(counts)]:
         sent = notice_send(notice=notice)
         counts["notices_sent_now"] += 1
         counts[f"retried_{sent.state}"] += 1
-    if not _may_send(counts):
+    if not _sends_left(counts):
         counts["notices_deferred"] = due.count()  # every notice still due is left for the next task
 
 
