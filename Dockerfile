@@ -7,7 +7,7 @@ COPY connections connections
 COPY sandbox sandbox
 COPY templates templates
 COPY locale locale
-COPY manage.py ./
+COPY manage.py gunicorn.conf.py ./
 RUN pip install --no-cache-dir . && DEBUG=1 python manage.py collectstatic --noinput
 EXPOSE 8000
 CMD ["gunicorn", "ordersync.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]

@@ -106,7 +106,7 @@ def main() -> None:
     from connections.services import store_connect
     from ordersync.mapping.imports import ImportOptions, map_order
     from ordersync.models import OrderState, ShipmentNotice, SyncedOrder
-    from ordersync.shipments.webhooks import store_webhook_subscribe
+    from ordersync.shipments.subscriptions import store_webhook_subscribe
     from sandbox.faults import Faults
     from sandbox.ordertime import OrderTimeSimulator
     from sandbox.server import SimulatorServer

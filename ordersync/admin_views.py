@@ -191,6 +191,7 @@ def email_preview(request, store_id: int):
 WEBHOOK_ACTIONS = {
     "subscribe": ("store_webhook_subscribe", _("ShipStation will now tell us about new labels at once.")),
     "unsubscribe": ("store_webhook_unsubscribe", _("Webhook removed; shipments are still picked up by the regular check.")),
+    "rotate": ("store_webhook_secret_rotate", _("New webhook secret saved; the old one no longer works.")),
 }
 
 
@@ -200,11 +201,11 @@ def webhook_subscription(request, store_id: int, action: str):
     store = get_object_or_404(Store, pk=store_id)
     if action not in WEBHOOK_ACTIONS:
         raise Http404
-    from .shipments import webhooks
+    from .shipments import subscriptions
 
     service_name, done = WEBHOOK_ACTIONS[action]
     try:
-        getattr(webhooks, service_name)(store=store, actor=request.user)
+        getattr(subscriptions, service_name)(store=store, actor=request.user)
     except Exception as exc:  # noqa: BLE001 - the merchant sees why ShipStation said no
         messages.error(request, gettext("ShipStation did not accept the change: %(error)s") % {"error": exc})
     else:

@@ -173,12 +173,18 @@ ORDERSYNC_NOTICE_RETRY_SECONDS = env.float("ORDERSYNC_NOTICE_RETRY_SECONDS", def
 # Longer than the Order Time client's worst case (4 attempts × (5 s connect + HTTP timeout) plus back-off).
 ORDERSYNC_NOTICE_SENDING_LEASE_SECONDS = env.float("ORDERSYNC_NOTICE_SENDING_LEASE_SECONDS", default=15 * 60.0)
 ORDERSYNC_WEBHOOK_ALLOW_HTTP = env.bool("ORDERSYNC_WEBHOOK_ALLOW_HTTP", default=DEBUG)
+# A webhook body is two short strings; anything past this is refused before it is parsed.
+ORDERSYNC_WEBHOOK_MAX_BODY_BYTES = env.int("ORDERSYNC_WEBHOOK_MAX_BODY_BYTES", default=64 * 1024)
+# The same resource_url again within this many seconds is answered without queueing a second fetch (0: off).
+ORDERSYNC_WEBHOOK_REPLAY_SECONDS = env.int("ORDERSYNC_WEBHOOK_REPLAY_SECONDS", default=300)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # The webhook secret rides in the target URL's query string: no log line written here shows it.
+    "filters": {"webhook_secret": {"()": "ordersync.shipments.webhook_logging.WebhookSecretFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["webhook_secret"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
 logging.getLogger("urllib3").setLevel(logging.WARNING)

@@ -245,9 +245,11 @@ class ShipStationClient:
         """The shipments a SHIP_NOTIFY webhook points at, with items (§13.2).
 
         The caller must have checked the URL with ``is_trusted_resource_url``: our credentials go there.
+        A redirect is never followed: its target was not checked.
         """
         url, params = with_query_value(resource_url, "includeShipmentItems", "true")
-        for raw in self._paginate(url, "shipments", params, page_size):
+        no_redirects = {"allow_redirects": False, "hooks": {"response": _refuse_redirect}}
+        for raw in self._paginate(url, "shipments", params, page_size, **no_redirects):
             yield parse_shipment(raw)
 
     def iter_fulfillments(
@@ -319,7 +321,8 @@ class ShipStationClient:
             raise ProtocolError(f"ShipStation answered {path} with something that is not JSON", service=SERVICE,
                                 status=response.status_code, excerpt=excerpt(response)) from exc
 
-    def _paginate(self, path: str, list_key: str, params: Mapping[str, str], page_size: int) -> Iterator[dict]:
+    def _paginate(self, path: str, list_key: str, params: Mapping[str, str], page_size: int,
+                  **request_kwargs: Any) -> Iterator[dict]:
         """Every record of a paged list call, nulls skipped (§3, gotchas 13, 16, 17).
 
         ``pages`` is trusted only when positive (ShipStation's examples say 0 with records on the page);
@@ -332,7 +335,8 @@ class ShipStationClient:
             page = consumed // size + 1
             skip = consumed - (page - 1) * size
             try:
-                body = self._json("GET", path, params={**params, "page": str(page), "pageSize": str(size)})
+                body = self._json("GET", path, params={**params, "page": str(page), "pageSize": str(size)},
+                                  **request_kwargs)
             except ServerError:
                 if size <= MIN_PAGE_SIZE:
                     raise
@@ -348,6 +352,15 @@ class ShipStationClient:
             consumed = (page - 1) * size + len(records)
             if not _has_more(body, page, size, len(records), consumed):
                 return
+
+
+def _refuse_redirect(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+    """A ``requests`` response hook: a 3xx answer is a protocol error, not data and not a place to go."""
+    if 300 <= response.status_code < 400:
+        location = response.headers.get("Location", "")
+        response.close()
+        raise ProtocolError(f"ShipStation answered HTTP {response.status_code} with a redirect; not followed",
+                            service=SERVICE, status=response.status_code, excerpt=location[:200])
 
 
 def _has_more(body: Mapping[str, Any], page: int, size: int, received: int, consumed: int) -> bool:

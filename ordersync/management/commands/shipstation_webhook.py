@@ -3,7 +3,8 @@ from django.utils.translation import gettext as _
 
 from connections.clients.errors import ClientError
 from connections.models import Store
-from ordersync.shipments.webhooks import (
+from ordersync.shipments.subscriptions import (
+    store_webhook_secret_rotate,
     store_webhook_subscribe,
     store_webhook_unsubscribe,
     store_webhooks_list,
@@ -12,10 +13,11 @@ from ordersync.shipments.webhooks import (
 
 
 class Command(BaseCommand):
-    help = _("Subscribe, list or remove the store's ShipStation SHIP_NOTIFY webhook (target: PUBLIC_BASE_URL).")
+    help = _("Subscribe, list or remove the store's ShipStation SHIP_NOTIFY webhook (target: PUBLIC_BASE_URL), "
+             "or rotate its secret (the subscription moves to the new target URL).")
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["subscribe", "list", "remove"])
+        parser.add_argument("action", choices=["subscribe", "list", "remove", "rotate"])
         parser.add_argument("--store", metavar="NAME", required=True)
 
     def handle(self, *args, **opts):
@@ -35,6 +37,12 @@ class Command(BaseCommand):
                                       f"{_('active') if hook.active else _('inactive')}")
                 if not hooks:
                     self.stdout.write(_("No webhook points at this store."))
+            elif opts["action"] == "rotate":
+                webhook_id = store_webhook_secret_rotate(store=store)
+                self.stdout.write(_("New webhook secret saved; the old one no longer works."))
+                if webhook_id is not None:
+                    self.stdout.write(_("Webhook %(id)s delivers SHIP_NOTIFY to %(url)s") % {
+                        "id": webhook_id, "url": webhook_target_url(store).split("?")[0]})
             else:
                 removed = store_webhook_unsubscribe(store=store)
                 self.stdout.write(_("Removed %(count)d webhook(s).") % {"count": len(removed)})
