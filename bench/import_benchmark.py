@@ -105,7 +105,7 @@ def setup_django(workdir: Path) -> None:
 def measure(label: str, store, orders: int, ot_url: str, ss_url: str) -> Measurement:
     from django.db import connection
 
-    from ordersync.imports.services import store_import_orders
+    from ordersync.imports.cycle import store_import_orders
 
     queries = 0
 

@@ -131,9 +131,6 @@ class Store(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def order_key(self, ordertime_order_id: str) -> str:
-        return f"ordertime-{self.order_key_prefix}-{ordertime_order_id}"
-
     @property
     def healthy(self) -> bool:
         return self.ordertime_health == HealthState.OK and self.shipstation_health == HealthState.OK
@@ -154,11 +151,6 @@ class StatusMapping(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ordertime_status} → {self.shipstation_status}"
-
-    @staticmethod
-    def normalise(status: str) -> str:
-        """Order Time status texts are matched trimmed and case-insensitively."""
-        return " ".join(status.split()).casefold()
 
 
 class WeightUnit(models.TextChoices):

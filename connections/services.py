@@ -13,6 +13,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext
 
 from .clients import errors
+from .clients.statuses import normalise_status
 from .clients_for_store import ordertime_client_for, shipstation_client_for
 from .models import (
     DEFAULT_ORDERTIME_URL,
@@ -206,8 +207,8 @@ def status_mapping_set(*, store: Store, ordertime_status: str, shipstation_statu
     """Add or replace the mapping of one Order Time status; held orders with that status are released."""
     if shipstation_status not in ShipStationStatus.values:
         raise ValueError(f"unknown ShipStation status {shipstation_status!r}")
-    key = StatusMapping.normalise(ordertime_status)
-    mapping = next((m for m in store.status_mappings.all() if StatusMapping.normalise(m.ordertime_status) == key), None)
+    key = normalise_status(ordertime_status)
+    mapping = next((m for m in store.status_mappings.all() if normalise_status(m.ordertime_status) == key), None)
     before = mapping.shipstation_status if mapping else None
     if mapping is None:
         mapping = StatusMapping.objects.create(store=store, ordertime_status=ordertime_status.strip(), shipstation_status=shipstation_status)
@@ -228,7 +229,7 @@ def announce_status_mapping_saved(*, store: Store, ordertime_status: str) -> Non
 
 def status_mappings_for(store: Store) -> dict[str, str]:
     """Normalised Order Time status → ShipStation status, as the mapping layer wants it."""
-    return {StatusMapping.normalise(m.ordertime_status): m.shipstation_status for m in store.status_mappings.all()}
+    return {normalise_status(m.ordertime_status): m.shipstation_status for m in store.status_mappings.all()}
 
 
 def audit_log_record(*, actor, store: Store | None, action: str, obj, changes: Mapping | None = None) -> AuditLogEntry:

@@ -151,21 +151,21 @@ class SyncedOrderAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Retry the selected orders"))
     def retry(self, request, queryset):
-        from .imports.services import synced_order_retry
+        from .imports.actions import synced_order_retry
 
         done = run_each(self, request, queryset, lambda order: synced_order_retry(synced_order=order, actor=request.user))
         _report(self, request, done, ngettext("%(count)d order retried.", "%(count)d orders retried.", done))
 
     @admin.action(description=_("Re-send the selected orders to ShipStation"))
     def resend(self, request, queryset):
-        from .imports.services import synced_order_resend
+        from .imports.actions import synced_order_resend
 
         done = run_each(self, request, queryset, lambda order: synced_order_resend(synced_order=order, actor=request.user))
         _report(self, request, done, ngettext("%(count)d order re-sent.", "%(count)d orders re-sent.", done))
 
     @admin.action(description=_("Mark the selected orders as handled"))
     def mark_handled(self, request, queryset):
-        from .imports.services import synced_order_mark_handled
+        from .imports.actions import synced_order_mark_handled
 
         done = run_each(self, request, queryset, lambda order: synced_order_mark_handled(synced_order=order, actor=request.user))
         _report(self, request, done, ngettext("%(count)d order marked as handled.", "%(count)d orders marked as handled.", done))

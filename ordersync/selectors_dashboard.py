@@ -9,6 +9,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from connections.clients.statuses import normalise_status
 from connections.models import StatusMapping, Store
 
 from .models import NoticeState, OrderState, RunKind, ShipmentNotice, SyncedOrder, SyncRun
@@ -147,11 +148,11 @@ def status_rows(*, store: Store) -> list[StatusRow]:
             .values("ordertime_status").annotate(orders=Count("pk"), held=Count("pk", filter=Q(state=OrderState.HELD))))
     rows: dict[str, dict] = {}
     for mapping in StatusMapping.objects.filter(store=store):
-        rows[StatusMapping.normalise(mapping.ordertime_status)] = {
+        rows[normalise_status(mapping.ordertime_status)] = {
             "ordertime_status": mapping.ordertime_status, "mapped_to": mapping.shipstation_status, "orders": 0, "held": 0,
         }
     for group in seen:
-        row = rows.setdefault(StatusMapping.normalise(group["ordertime_status"]), {
+        row = rows.setdefault(normalise_status(group["ordertime_status"]), {
             "ordertime_status": group["ordertime_status"], "mapped_to": None, "orders": 0, "held": 0,
         })
         row["orders"] += group["orders"]
@@ -162,7 +163,7 @@ def status_rows(*, store: Store) -> list[StatusRow]:
 
 def held_count(*, store: Store, ordertime_status: str) -> int:
     """Orders waiting for a mapping of this status (matched as the mapping layer matches it)."""
-    key = StatusMapping.normalise(ordertime_status)
+    key = normalise_status(ordertime_status)
     statuses = (SyncedOrder.objects.filter(store=store, state=OrderState.HELD).order_by()
                 .values("ordertime_status").annotate(n=Count("pk")))
-    return sum(row["n"] for row in statuses if StatusMapping.normalise(row["ordertime_status"]) == key)
+    return sum(row["n"] for row in statuses if normalise_status(row["ordertime_status"]) == key)

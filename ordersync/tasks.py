@@ -6,7 +6,8 @@ from celery import shared_task
 from django.db import transaction
 
 from connections.models import Store
-from ordersync.imports import services as import_services
+from ordersync.imports.actions import held_orders_release
+from ordersync.imports.cycle import store_import_orders
 from ordersync.selectors import stores_due
 from ordersync.shipments import services as shipment_services
 
@@ -18,7 +19,7 @@ def import_store_orders(store_id: int, trigger: str = "schedule") -> dict:
     """One bounded import cycle; when pages remain, the next cycle goes to the back of the queue, so
     other stores' cycles run in between (fairness)."""
     store = Store.objects.get(pk=store_id)
-    run = import_services.store_import_orders(store=store, trigger=trigger)
+    run = store_import_orders(store=store, trigger=trigger)
     if run.more_to_read:
         transaction.on_commit(lambda: import_store_orders.delay(store_id, trigger))
     return {"run": run.pk, "status": run.status, "counts": run.counts, "more_to_read": run.more_to_read}
@@ -36,7 +37,7 @@ def import_due_stores() -> list[int]:
 @shared_task(name="ordersync.tasks.release_held_orders")
 def release_held_orders(store_id: int, ordertime_status: str | None = None) -> int:
     store = Store.objects.get(pk=store_id)
-    return import_services.held_orders_release(store=store, ordertime_status=ordertime_status)
+    return held_orders_release(store=store, ordertime_status=ordertime_status)
 
 
 # --- shipment updates -------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from connections.clients.types import CreateOrdersResult, OrderResult, OTOrder
 from connections.models import ShipStationStatus, Store
 from ordersync.bulk import rows_insert, rows_update
+from ordersync.mapping.imports import buyer_email, order_key
 from ordersync.mapping.payload import ot_order_to_dict
 from ordersync.models import Attempt, AttemptKind, OrderState, SyncedOrder, SyncRun
 
@@ -71,18 +72,12 @@ def synced_orders_for(*, store: Store, orders: Sequence[OTOrder]) -> dict[str, S
     if missing:
         rows_insert(
             [SyncedOrder(store=store, ordertime_order_id=order.order_id, order_number=order.order_number[:200],
-                         order_key=store.order_key(order.order_id)) for order in {o.order_id: o for o in missing}.values()],
+                         order_key=order_key(store.order_key_prefix, order.order_id)) for order in {o.order_id: o for o in missing}.values()],
             ignore_conflicts=True,
         )
         created = SyncedOrder.objects.filter(store=store, ordertime_order_id__in=[o.order_id for o in missing])
         rows.update({row.ordertime_order_id: row for row in created})
     return rows
-
-
-def _buyer_email(order: OTOrder) -> str:
-    if order.bill_to.email:
-        return order.bill_to.email
-    return order.customer_code if "@" in order.customer_code else ""
 
 
 class OrderChanges:
@@ -104,7 +99,7 @@ class OrderChanges:
         row.last_modified = order.last_modified
         row.order_number = order.order_number[:200]
         row.ordertime_status = order.order_status[:100]
-        row.buyer_email = _buyer_email(order)[:200]
+        row.buyer_email = buyer_email(order)[:200]
         row.buyer_name = (order.bill_to.name or order.ship_to.name)[:200]
         row.skus = " ".join(item.sku for item in order.items if item.sku)
         self._touch(row, "source", "last_modified", "order_number", "ordertime_status", "buyer_email", "buyer_name",

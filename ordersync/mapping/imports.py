@@ -34,6 +34,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import urlsplit
 
 from connections.clients.dates import format_shipstation
+from connections.clients.statuses import normalise_status
 from connections.clients.types import OTItem, OTOrder
 
 from . import addresses
@@ -105,12 +106,8 @@ class Held:
 
 
 def order_key(prefix: str, ordertime_order_id: str) -> str:
+    """The ShipStation orderKey of a ship doc: fixed for ever, ShipStation upserts by it (the one home of the format)."""
     return f"ordertime-{prefix}-{ordertime_order_id}"
-
-
-def normalise_status(text: str) -> str:
-    """Order Time status texts are matched trimmed, with inner white space collapsed, case-insensitively."""
-    return " ".join(text.split()).casefold()
 
 
 # ---------------------------------------------------------------- field labels for merchants
@@ -239,7 +236,7 @@ def map_order(order: OTOrder, options: ImportOptions) -> MappedOrder | Rejected 
         "orderDate": format_shipstation(order.order_date),
         "orderStatus": mapped_status,
         "customerUsername": order.customer_code,
-        "customerEmail": _customer_email(order),
+        "customerEmail": buyer_email(order) or None,
         "billTo": {
             "name": order.bill_to.name or order.ship_to.name,
             "company": order.bill_to.company,
@@ -408,12 +405,13 @@ def _total_weight(order: OTOrder, store_unit: str) -> Decimal:
     return total
 
 
-def _customer_email(order: OTOrder) -> str | None:
+def buyer_email(order: OTOrder) -> str:
+    """The buyer's e-mail address: the bill-to e-mail, else the customer code when it is an address, else ""."""
     if order.bill_to.email:
         return order.bill_to.email
     if EMAIL_PATTERN.match(order.customer_code):
         return order.customer_code
-    return None
+    return ""
 
 
 def _carrier_and_service(shipping_method: str, mapping: Mapping[str, Mapping[str, str]]) -> dict:

@@ -17,6 +17,7 @@ from connections.models import (
     Store,
     StoreSettings,
 )
+from ordersync.mapping.imports import order_key
 from ordersync.models import (
     Attempt,
     AttemptKind,
@@ -237,7 +238,7 @@ def synced_order(store, number, *, state=OrderState.IMPORTED, items=None, **fiel
     payload = None
     if state == OrderState.IMPORTED:
         payload = {
-            "orderNumber": number, "orderKey": store.order_key(number), "orderDate": "2026-03-02 09:15:00",
+            "orderNumber": number, "orderKey": order_key(store.order_key_prefix, number), "orderDate": "2026-03-02 09:15:00",
             "orderStatus": "awaiting_shipment", "customerEmail": "sam@example.com",
             "billTo": {"name": "Alex Rivera"}, "shipTo": {"name": "Sam Rivera", "street1": "4801 Duval St",
                                                          "city": "Austin", "state": "TX", "postalCode": "78751", "country": "US"},
@@ -249,7 +250,7 @@ def synced_order(store, number, *, state=OrderState.IMPORTED, items=None, **fiel
             "weight": {"value": 8.0, "units": "ounces"}, "advancedOptions": {"customField3": "Thanks for your order!"},
         }
     return SyncedOrder.objects.create(
-        store=store, ordertime_order_id=f"OT{number}", order_number=number, order_key=store.order_key(f"OT{number}"),
+        store=store, ordertime_order_id=f"OT{number}", order_number=number, order_key=order_key(store.order_key_prefix, f"OT{number}"),
         state=state, payload=payload, buyer_name="Sam Rivera", buyer_email="sam@example.com", **fields,
     )
 

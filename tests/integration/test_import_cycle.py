@@ -15,15 +15,11 @@ from connections.clients.http import RetryPolicy
 from connections.clients.shipstation import ShipStationClient
 from connections.models import AuditLogEntry
 from connections.services import status_mapping_set
-from ordersync.imports import records
-from ordersync.imports.services import (
-    import_options_for,
-    store_import_orders,
-    synced_order_mark_handled,
-    synced_order_resend,
-    synced_order_retry,
-)
-from ordersync.mapping.imports import map_order
+from ordersync.imports import cycle, records
+from ordersync.imports.actions import synced_order_mark_handled, synced_order_resend, synced_order_retry
+from ordersync.imports.cycle import store_import_orders
+from ordersync.imports.pipeline import import_options_for
+from ordersync.mapping.imports import map_order, order_key
 from ordersync.models import Attempt, AttemptKind, OrderState, RunStatus, SyncedOrder, SyncRun
 from ordersync.tasks import import_due_stores
 from sandbox.ordertime import make_sample_docs, section5_sample_docs
@@ -138,11 +134,11 @@ def test_every_field_of_the_section_5_sample_arrives_in_shipstation(open_store, 
     arrived = orders_by_key(shipstation_sim)
     for sample in (order_1187(), order_1190()):
         expected = map_order(sample, import_options_for(open_store)).order
-        actual = arrived[open_store.order_key(sample.order_id)]
+        actual = arrived[order_key(open_store.order_key_prefix, sample.order_id)]
         assert actual["orderDate"].startswith(expected.pop("orderDate").replace(" ", "T"))
         assert_arrived(actual, expected)
         assert actual["advancedOptions"]["storeId"] == open_store.shipstation_store_id
-    order = arrived[open_store.order_key("48213")]
+    order = arrived[order_key(open_store.order_key_prefix, "48213")]
     # Options with option weights: 6.00 oz + 0.50 oz for size L; total 2 × 6.5 + 14 = 27 oz.
     assert order["items"][0]["options"] == [{"name": "Size", "value": "L"}, {"name": "Color", "value": "Forest Green"}]
     assert order["items"][0]["weight"] == {"value": 6.5, "units": "ounces"}
@@ -168,7 +164,7 @@ def test_unicode_and_entities_in_names_and_notes_arrive_as_written(open_store, o
 
     store_import_orders(store=open_store)
 
-    order = orders_by_key(shipstation_sim)[open_store.order_key("48213")]
+    order = orders_by_key(shipstation_sim)[order_key(open_store.order_key_prefix, "48213")]
     assert order["shipTo"]["name"] == "Zoë Ångström 山田"
     assert order["shipTo"]["company"] == "Tom & Jerry's <Toys>"
     assert order["customerNotes"] == "Bitte beim Nachbarn abgeben & klingeln 🎉\nZweite Zeile"
@@ -179,7 +175,7 @@ def test_unicode_and_entities_in_names_and_notes_arrive_as_written(open_store, o
 def test_an_order_modified_twice_is_updated_not_duplicated(open_store, ordertime_sim, shipstation_sim):
     ordertime_sim.add_ship_docs(sample_docs())
     store_import_orders(store=open_store)
-    key = open_store.order_key("48213")
+    key = order_key(open_store.order_key_prefix, "48213")
     first_id = orders_by_key(shipstation_sim)[key]["orderId"]
 
     ordertime_sim.modify("48213", InternalNotes="Second version")
@@ -192,7 +188,7 @@ def test_an_order_modified_twice_is_updated_not_duplicated(open_store, ordertime
     assert arrived[key]["orderId"] == first_id
     assert arrived[key]["internalNotes"] == "Third version"
     assert shipstation_sim.create_calls_by_key[key] == 3
-    assert shipstation_sim.create_calls_by_key[open_store.order_key("48219")] == 1  # unchanged: not re-sent
+    assert shipstation_sim.create_calls_by_key[order_key(open_store.order_key_prefix, "48219")] == 1  # unchanged: not re-sent
     row = SyncedOrder.objects.get(store=open_store, ordertime_order_id="48213")
     assert row.payload["internalNotes"] == "Third version"
     assert "storeId" not in row.payload["advancedOptions"]  # creation-only, not sent on updates
@@ -236,6 +232,26 @@ def test_a_500_on_one_batch_leaves_it_pending_and_the_next_run_imports_it(open_s
     assert SyncedOrder.objects.filter(store=open_store, state=OrderState.IMPORTED).count() == 250
     open_store.refresh_from_db()
     assert open_store.import_cursor == again.window_end
+
+
+def test_an_unexpected_error_reaches_the_run_only_through_run_error_text(open_store, ordertime_sim, shipstation_sim,
+                                                                         monkeypatch):
+    """The one place a later redaction hooks into: the run keeps what ``run_error_text`` makes of the crash."""
+    ordertime_sim.add_ship_docs(make_sample_docs(120, seed=6))
+    seen = []
+    original = cycle.run_error_text
+
+    def redacted(exc):
+        seen.append(exc)
+        return "redacted: " + type(exc).__name__
+
+    monkeypatch.setattr(cycle, "run_error_text", redacted)
+    import_killed_after_createorders(open_store, monkeypatch)
+
+    crashed = SyncRun.objects.get(store=open_store)
+    assert crashed.errors == ["redacted: RuntimeError"]
+    assert [str(exc) for exc in seen] == ["worker killed after createorders answered"]
+    assert original(RuntimeError("boom")) == "RuntimeError('boom')"  # today: the exception's repr
 
 
 def test_a_crash_between_push_and_record_leaves_no_duplicate_after_a_rerun(open_store, ordertime_sim, shipstation_sim, monkeypatch):
@@ -331,7 +347,7 @@ def test_a_voided_ship_doc_cancels_the_open_shipstation_order(open_store, ordert
     ordertime_sim.modify("48213", OrderStatus="Voided")
     run = store_import_orders(store=open_store)
 
-    key = open_store.order_key("48213")
+    key = order_key(open_store.order_key_prefix, "48213")
     assert orders_by_key(shipstation_sim)[key]["orderStatus"] == "cancelled"
     assert run.counts["imported"] == 1
     row = SyncedOrder.objects.get(order_key=key)
@@ -348,7 +364,7 @@ def test_a_voided_ship_doc_cancels_the_open_shipstation_order(open_store, ordert
 def test_an_order_shipstation_locked_is_not_sent_again_and_that_is_recorded(open_store, ordertime_sim, shipstation_sim):
     ordertime_sim.add_ship_docs(sample_docs())
     store_import_orders(store=open_store)
-    key = open_store.order_key("48213")
+    key = order_key(open_store.order_key_prefix, "48213")
     shipstation_sim.create_label(orders_by_key(shipstation_sim)[key]["orderId"])  # shipped in ShipStation
 
     ordertime_sim.modify("48213", InternalNotes="Too late")

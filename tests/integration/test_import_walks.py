@@ -15,7 +15,7 @@ from connections.clients_for_store import ordertime_client_for
 from connections.models import Store
 from connections.services import status_mapping_set
 from ordersync import tasks
-from ordersync.imports.services import store_import_orders
+from ordersync.imports.cycle import store_import_orders
 from ordersync.models import Attempt, AttemptKind, OrderState, RunStatus, SyncedOrder, SyncRun
 from ordersync.selectors import stores_due
 from sandbox.ordertime import make_sample_docs

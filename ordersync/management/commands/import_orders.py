@@ -1,6 +1,6 @@
 from django.utils.translation import gettext as _
 
-from ordersync.imports.services import store_import_orders
+from ordersync.imports.cycle import store_import_orders
 from ordersync.management.cycle_command import StoreCycleCommand
 
 

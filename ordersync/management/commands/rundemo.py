@@ -81,7 +81,7 @@ class Command(BaseCommand):
         return password
 
     def _first_sync(self, store, shipstation) -> tuple[int, int]:
-        from ordersync.imports.services import store_import_orders
+        from ordersync.imports.cycle import store_import_orders
         from ordersync.shipments.services import store_update_shipments
 
         run = store_import_orders(store=store, trigger="demo")

@@ -1,0 +1,298 @@
+"""Map, queue, send in batches of up to 100, record: the path every order takes to ShipStation.
+
+The cycle, the release of held orders and the per-order actions all go through ``Pipeline``, so an
+order is treated the same whoever asks (docs/import.md).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+import time
+from collections import Counter, deque
+from collections.abc import Iterable
+from concurrent import futures
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from connections.clients import errors
+from connections.clients.shipstation import MAX_ORDERS_PER_CALL, ShipStationClient
+from connections.clients.types import OrderResult, OTOrder
+from connections.clients_for_store import shipstation_client_for
+from connections.models import Store
+from connections.services import ServiceCheck, status_mappings_for, store_record_health
+from ordersync.mapping.imports import Held, ImportOptions, Rejected, map_order
+from ordersync.mapping.payload import ot_order_from_dict, payload_hash
+from ordersync.models import OrderState, SyncedOrder, SyncRun
+
+from . import records
+from .records import LOCKED_STATUSES, OrderChanges, Outgoing
+
+log = logging.getLogger(__name__)
+
+# What ShipStation says when an order is shipped or cancelled is undocumented (shipstation-v1.md §7.1);
+# these words cover the simulator's default and the phrasings seen in other connectors.
+LOCKED_REFUSAL = re.compile(r"\b(shipped|cancell?ed|locked|no longer be modified|cannot be (updated|modified))\b",
+                            re.IGNORECASE)
+
+
+def import_options_for(store: Store) -> ImportOptions:
+    store_settings = store.settings
+    return ImportOptions(
+        order_key_prefix=store.order_key_prefix,
+        shipstation_store_id=store.shipstation_store_id,
+        status_mapping=status_mappings_for(store),
+        weight_unit=store_settings.weight_unit,
+        import_images=store_settings.import_images,
+        import_options=store_settings.import_options,
+        import_locations=store_settings.import_locations,
+        normalize_addresses=store_settings.normalize_addresses,
+        shipping_method_mapping=store_settings.shipping_method_mapping or {},
+    )
+
+
+def content_hash(payload: dict) -> str:
+    """The payload's hash without ``advancedOptions.storeId``.
+
+    ``storeId`` is sent on creation only, so the first payload of an order differs from every later one
+    by that key alone; hashing without it keeps an unchanged order unchanged.
+    """
+    advanced = {k: v for k, v in (payload.get("advancedOptions") or {}).items() if k != "storeId"}
+    return payload_hash({**payload, "advancedOptions": advanced})
+
+
+def is_locked_refusal(result: OrderResult) -> bool:
+    return not result.success and bool(LOCKED_REFUSAL.search(result.error_message or ""))
+
+
+def _is_locked(row: SyncedOrder) -> bool:
+    """ShipStation will refuse any change: it said so, or we (or a label) made the order shipped or cancelled."""
+    return (
+        row.state == OrderState.LOCKED
+        or (row.shipstation_order_id is not None and row.shipstation_status in LOCKED_STATUSES)
+    )
+
+
+@dataclasses.dataclass
+class _Send:
+    """One ``createorders`` call to make: its orders and whether an order it fails is retried alone."""
+
+    batch: list[Outgoing]
+    retry_alone: bool
+
+
+@dataclasses.dataclass
+class _Call:
+    """One ``createorders`` call in flight, and when it began."""
+
+    send: _Send
+    started: float
+
+
+class Pipeline:
+    """Maps orders, queues the ones to send and sends them in batches of up to 100, recording everything.
+
+    Up to ``ORDERSYNC_SHIPSTATION_CONCURRENCY`` ``createorders`` calls are in flight while the next
+    orders are read and mapped: the calls run in threads that only speak HTTP (the shared limiter
+    keeps them within ShipStation's budget); every database write stays on the calling thread.
+
+    An answer is recorded in one place (``_settle``); the calls it asks for (the halves of a rejected
+    batch, the orders to try alone) go to ``_retries`` and start from there when a thread is free, ahead
+    of new batches, so recording an answer never waits for another one.
+    """
+
+    def __init__(self, *, store: Store, run: SyncRun | None):
+        self.store = store
+        self.run = run
+        self.counts: Counter = Counter()
+        self.batch_errors: list[str] = []
+        self._queue: dict[int, Outgoing] = {}
+        self._client: ShipStationClient | None = None
+        self._calls: ThreadPoolExecutor | None = None
+        self._in_flight: dict[Future, _Call] = {}
+        self._retries: deque[_Send] = deque()
+        # Rows whose answer is still owed: in a call in flight, or in a retry waiting for a thread.
+        self._rows_in_flight: set[int] = set()
+        options = import_options_for(store)
+        self._options_new = options
+        self._options_update = dataclasses.replace(options, include_store_id=False)
+
+    @property
+    def client(self) -> ShipStationClient:
+        if self._client is None:
+            self._client = shipstation_client_for(self.store)
+        return self._client
+
+    @property
+    def api_calls(self) -> int:
+        return self._client.calls if self._client is not None else 0
+
+    def current(self, row: SyncedOrder) -> SyncedOrder:
+        """The row as recorded once its send in flight (if any) is settled: an order read again must
+        not be decided on while ShipStation is still answering for it."""
+        if row.pk in self._rows_in_flight:
+            while row.pk in self._rows_in_flight:
+                self._settle(block=True)
+            row.refresh_from_db()
+        return row
+
+    def decide(self, row: SyncedOrder, order: OTOrder, changes: OrderChanges, *, force: bool = False) -> None:
+        """Map one order and record what it needs; queue it when ShipStation must hear of it."""
+        options = self._options_new if row.shipstation_order_id is None else self._options_update
+        outcome = map_order(order, options)
+        if isinstance(outcome, Rejected):
+            changes.rejected(row, [str(reason) for reason in outcome.reasons])
+            self.counts["rejected"] += 1
+            return
+        if isinstance(outcome, Held):
+            changes.held(row, outcome.status)
+            self.counts["held"] += 1
+            return
+        changes.mapped(row, outcome.notes)
+        digest = content_hash(outcome.order)
+        if not force and digest == row.payload_hash and row.shipstation_order_id is not None:
+            changes.unchanged(row)
+            self.counts["unchanged"] += 1
+            return
+        if not force and _is_locked(row):
+            changes.locked(row, outcome.order)
+            self.counts["locked"] += 1
+            return
+        # A newer version read later in the same run replaces the queued one.
+        self._queue[row.pk] = Outgoing(row=row, payload=outcome.order, content_hash=digest)
+
+    def send_full_batches(self) -> None:
+        """Start the calls for every full batch queued; record the answers that are in."""
+        while len(self._queue) >= MAX_ORDERS_PER_CALL:
+            self._send_new(self._take(MAX_ORDERS_PER_CALL))
+        self._settle(block=False)
+
+    def send_all(self) -> None:
+        """Send everything queued and wait until every answer is recorded."""
+        try:
+            while self._queue:
+                self._send_new(self._take(MAX_ORDERS_PER_CALL))
+            while self._in_flight or self._retries:
+                self._settle(block=True)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the call threads; a call still running finishes, and its answer is not recorded (the
+        orders stay ``pending`` and the next cycle sends them again, upserted by orderKey)."""
+        if self._calls is not None:
+            self._calls.shutdown(wait=False, cancel_futures=True)
+            self._calls = None
+        self._in_flight.clear()
+        self._retries.clear()
+        self._rows_in_flight.clear()
+
+    def record_shipstation_health(self) -> None:
+        if self._client is None:
+            return
+        if self.batch_errors:
+            store_record_health(store=self.store, shipstation=ServiceCheck(False, self.batch_errors[-1]))
+        else:
+            store_record_health(store=self.store, shipstation=ServiceCheck(True, _("ShipStation accepted the orders")))
+
+    def resend_from_source(self, rows: Iterable[SyncedOrder], *, force: bool = False) -> None:
+        """Map stored ship docs again (no export) and send what needs sending, 100 rows at a time."""
+        chunk: list[SyncedOrder] = []
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) == MAX_ORDERS_PER_CALL:
+                self._resend_chunk(chunk, force=force)
+                chunk = []
+        if chunk:
+            self._resend_chunk(chunk, force=force)
+        self.send_all()
+
+    def _resend_chunk(self, rows: list[SyncedOrder], *, force: bool) -> None:
+        changes = OrderChanges(run=self.run)
+        for row in rows:
+            self.decide(self.current(row), ot_order_from_dict(row.source), changes, force=force)
+        changes.save()
+        self.send_full_batches()
+
+    # ------------------------------------------------------------------ the calls
+
+    @property
+    def _concurrency(self) -> int:
+        return max(1, settings.ORDERSYNC_SHIPSTATION_CONCURRENCY)
+
+    def _take(self, size: int) -> list[Outgoing]:
+        keys = list(self._queue)[:size]
+        return [self._queue.pop(key) for key in keys]
+
+    def _send_new(self, batch: list[Outgoing]) -> None:
+        """Start the call for a new batch once a thread is free; answers that come in meanwhile are recorded."""
+        while len(self._in_flight) >= self._concurrency:
+            self._settle(block=True)
+        self._submit(_Send(batch=batch, retry_alone=True))
+
+    def _submit(self, send: _Send) -> None:
+        if self._calls is None:
+            self._calls = ThreadPoolExecutor(max_workers=self._concurrency, thread_name_prefix="createorders")
+        client = self.client  # built here: it reads the account from the database
+        future = self._calls.submit(client.create_orders, [outgoing.payload for outgoing in send.batch])
+        self._in_flight[future] = _Call(send=send, started=time.monotonic())
+        self._rows_in_flight.update(outgoing.row.pk for outgoing in send.batch)
+
+    def _settle(self, *, block: bool) -> None:
+        """Record the answer of every finished call (wait for one when ``block``), oldest first; then start
+        the retries those answers asked for, as far as threads are free."""
+        if self._in_flight:
+            finished, _pending = futures.wait(list(self._in_flight), timeout=None if block else 0,
+                                              return_when=futures.FIRST_COMPLETED)
+            for future in [future for future in self._in_flight if future in finished]:
+                call = self._in_flight.pop(future)
+                self._rows_in_flight.difference_update(outgoing.row.pk for outgoing in call.send.batch)
+                retries = self._record(call, future)
+                # Ahead of the retries already waiting: a batch is done with before the next one's retries.
+                self._retries.extendleft(reversed(retries))
+                self._rows_in_flight.update(outgoing.row.pk for send in retries for outgoing in send.batch)
+        while self._retries and len(self._in_flight) < self._concurrency:
+            self._submit(self._retries.popleft())
+
+    def _record(self, call: _Call, future: Future) -> list[_Send]:
+        """Record one call's answer; the calls still to make for its orders."""
+        send = call.send
+        try:
+            result = future.result()
+        except errors.RequestRejected as exc:
+            if len(send.batch) > 1:
+                # One malformed order fails the whole call (§7.1): halve until it stands alone.
+                middle = len(send.batch) // 2
+                return [_Send(batch=send.batch[:middle], retry_alone=send.retry_alone),
+                        _Send(batch=send.batch[middle:], retry_alone=send.retry_alone)]
+            self._batch_failed(send.batch, exc, call.started)
+            return []
+        except errors.ClientError as exc:
+            self._batch_failed(send.batch, exc, call.started)
+            return []
+        outcome = records.createorders_results_record(
+            run=self.run, batch=send.batch, result=result, duration_ms=_elapsed_ms(call.started),
+            is_locked_refusal=is_locked_refusal,
+        )
+        self.counts["imported"] += len(outcome.sent)
+        self.counts["locked"] += len(outcome.locked)
+        if send.retry_alone:
+            return [_Send(batch=[outgoing], retry_alone=False) for outgoing in outcome.failed]
+        self.counts["failed"] += len(outcome.failed)
+        return []
+
+    def _batch_failed(self, batch: list[Outgoing], exc: errors.ClientError, started: float) -> None:
+        log.warning("createorders for %d orders of store %s failed: %s", len(batch), self.store, exc)
+        records.createorders_failure_record(run=self.run, batch=batch, error=exc.message,
+                                            duration_ms=_elapsed_ms(started))
+        self.counts["failed"] += len(batch)
+        self.batch_errors.append(
+            _("ShipStation createorders for %(count)d orders failed: %(error)s") % {"count": len(batch), "error": exc.message}
+        )
+
+
+def _elapsed_ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
