@@ -3,7 +3,8 @@
 Every label (or fulfillment) read from ShipStation, by the poll or through a webhook, passes through
 ``shipment_notice_record``: the row is unique per (store, source, shipmentId/fulfillmentId), created
 if new and then updated under a row lock, so two readers of the same label meet on the same row and
-agree on its state. Sending is ``notice_send``'s job (services.py); this module only places rows.
+agree on its state. Sending is ``notice_send``'s job (services.py); this module places rows and holds the
+one rule for which of them are due (``notice_due_q``).
 """
 
 from __future__ import annotations
