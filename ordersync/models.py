@@ -107,7 +107,16 @@ class NoticeState(models.TextChoices):
     SKIPPED_RETURN = "skipped_return", _("Skipped: return label")
     FLAGGED = "flagged", _("Voided after Order Time was told")
     UNMATCHED = "unmatched", _("No matching order")
+
+
+class EmailState(models.TextChoices):
+    """The buyer e-mail of one notice: an outbox entry sent once, after the notice's outcome is committed."""
+
+    PENDING = "pending", _("Waiting to be sent")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
+    SKIPPED = "skipped", _("Not sent")
 
 
 class ShipmentNotice(models.Model):
@@ -136,7 +145,10 @@ class ShipmentNotice(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     needs_attention = models.BooleanField(default=False, db_index=True)
-    email_state = models.CharField(max_length=10, blank=True)  # "", sent, failed, skipped
+    # "" until the notice is built; then decided once, with the rendered message when one goes out.
+    email_state = models.CharField(max_length=10, blank=True, choices=EmailState.choices)
+    email_message = models.JSONField(_("e-mail to send"), null=True, blank=True)
+    email_claimed_at = models.DateTimeField(null=True, blank=True)
     email_sent_at = models.DateTimeField(null=True, blank=True)
     email_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

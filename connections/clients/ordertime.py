@@ -18,6 +18,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from urllib.parse import urlsplit, urlunsplit
@@ -122,14 +123,18 @@ class OrderTimeClient:
 
     # ------------------------------------------------------------------ ship notice (§6)
 
-    def send_ship_notice(self, notice: ShipNotice) -> None:
-        """Report one label. Returns on any 2xx; raises NotFound when Order Time does not know the order."""
-        params, body = render_ship_notice(notice)
+    def send_ship_notice(self, notice: ShipNotice | RenderedShipNotice) -> None:
+        """Report one label. Returns on any 2xx; raises NotFound when Order Time does not know the order.
+
+        A ``RenderedShipNotice`` goes out byte for byte as stored: a retry repeats the very notice.
+        """
+        rendered = notice if isinstance(notice, RenderedShipNotice) else RenderedShipNotice.of(notice)
         try:
-            response = self._send("POST", params=params, data=body, headers={"Content-Type": NOTICE_CONTENT_TYPE})
+            response = self._send("POST", params=rendered.params, data=rendered.body,
+                                  headers={"Content-Type": NOTICE_CONTENT_TYPE})
         except NotFound as exc:
             raise NotFound(
-                f"Order Time does not know order {notice.order_number} (OrderID {notice.order_id})",
+                f"Order Time does not know order {rendered.order_number} (OrderID {rendered.order_id})",
                 service=SERVICE, status=exc.status, excerpt=exc.excerpt,
             ) from exc
         if not 200 <= response.status_code < 300:
@@ -175,6 +180,24 @@ def _require_xml_content_type(response: requests.Response) -> None:
 
 
 # ====================================================================== ship notice rendering (§6.2, §7)
+
+
+@dataclass(frozen=True)
+class RenderedShipNotice:
+    """A ship notice as it goes over the wire: the query parameters and the XML body."""
+
+    params: dict[str, str]
+    body: bytes
+    order_id: str  # for the message when Order Time does not know the order
+
+    @property
+    def order_number(self) -> str:
+        return self.params.get("order_number", "")
+
+    @classmethod
+    def of(cls, notice: ShipNotice) -> RenderedShipNotice:
+        params, body = render_ship_notice(notice)
+        return cls(params=params, body=body, order_id=notice.order_id)
 
 
 def render_ship_notice(notice: ShipNotice) -> tuple[dict[str, str], bytes]:
@@ -507,4 +530,4 @@ def _parse_item(read: _ValueReader, element: ET.Element, path: str) -> OTItem:
     )
 
 
-__all__ = ["OrderTimeClient", "parse_export", "render_ship_notice", "SERVICE"]
+__all__ = ["OrderTimeClient", "RenderedShipNotice", "parse_export", "render_ship_notice", "SERVICE"]

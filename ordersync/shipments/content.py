@@ -31,27 +31,24 @@ def label_of(notice: ShipmentNotice) -> Label:
     return dataclass_from_json(kind, notice.shipment)
 
 
-def ship_notice_to_dict(ship_notice: ShipNotice) -> dict:
-    return dataclass_to_json(ship_notice)
-
-
-def ship_notice_from_dict(data: dict) -> ShipNotice:
-    return dataclass_from_json(ShipNotice, data)
-
-
 def _order_payload(notice: ShipmentNotice) -> dict:
     return (notice.synced_order.payload if notice.synced_order else None) or {}
 
 
-def notice_context_for(*, notice: ShipmentNotice, notify_customer: bool) -> notice_mapping.NoticeContext:
+def notice_service_names(*, notice: ShipmentNotice) -> dict[str, str]:
+    """The service display names a notice's label needs. May ask ShipStation (cached): call it before,
+    never inside, the transaction that builds the notice."""
+    if notice.source != NoticeSource.SHIPMENT:
+        return {}
+    return carrier_service_names(store=notice.store, carrier_code=notice.carrier_code)
+
+
+def notice_context_for(*, notice: ShipmentNotice, notify_customer: bool,
+                       service_names: dict[str, str]) -> notice_mapping.NoticeContext:
     order = notice.synced_order
     payload = _order_payload(notice)
     advanced = payload.get("advancedOptions") or {}
     store_settings = notice.store.settings
-    service_names = (
-        carrier_service_names(store=notice.store, carrier_code=notice.carrier_code)
-        if notice.source == NoticeSource.SHIPMENT else {}
-    )
     return notice_mapping.NoticeContext(
         ordertime_order_id=order.ordertime_order_id,
         order_number=order.order_number,
@@ -68,9 +65,10 @@ def notice_context_for(*, notice: ShipmentNotice, notify_customer: bool) -> noti
     )
 
 
-def ship_notice_build(*, notice: ShipmentNotice, notify_customer: bool) -> ShipNotice:
-    """The ship notice for a matched notice row (``notice.synced_order`` must be set)."""
-    context = notice_context_for(notice=notice, notify_customer=notify_customer)
+def ship_notice_build(*, notice: ShipmentNotice, notify_customer: bool, service_names: dict[str, str]) -> ShipNotice:
+    """The ship notice for a matched notice row (``notice.synced_order`` must be set); pure, given the
+    service names from ``notice_service_names``."""
+    context = notice_context_for(notice=notice, notify_customer=notify_customer, service_names=service_names)
     label = label_of(notice)
     if isinstance(label, Fulfillment):
         items = notice_mapping.notice_items_from_payload(_order_payload(notice))

@@ -3,7 +3,8 @@
 Every label (or fulfillment) read from ShipStation, by the poll or through a webhook, passes through
 ``shipment_notice_record``: the row is unique per (store, source, shipmentId/fulfillmentId), created
 if new and then updated under a row lock, so two readers of the same label meet on the same row and
-agree on its state. Sending is ``notice_send``'s job (services.py); this module only places rows.
+agree on its state. Sending is ``notice_send``'s job (services.py); this module places rows and holds the
+one rule for which of them are due (``notice_due_q``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +28,30 @@ from .content import Label, label_to_dict
 TOLD_STATES = (NoticeState.SENT, NoticeState.SENDING, NoticeState.RETRYING)
 # States a label can no longer leave: nothing more will be sent for it.
 FINAL_STATES = (NoticeState.SENT, NoticeState.SKIPPED_RETURN, NoticeState.SKIPPED_VOID, NoticeState.FLAGGED)
+
+
+def notice_due_q(now: datetime) -> Q:
+    """The one rule for "this notice is due to be sent now", used by every sender and sweep.
+
+    Due: a matched notice that is ``pending``; ``retrying`` whose back-off is over; or ``sending`` whose
+    lease is over. A ``sending`` notice's ``next_retry_at`` is the end of its lease: no answer recorded
+    by then means the worker died between the call and the record. Delayed and held notices are not
+    due until released (``notice_mark_released``).
+    """
+    time_came = Q(next_retry_at__isnull=True) | Q(next_retry_at__lte=now)
+    return Q(synced_order__isnull=False) & (
+        Q(state=NoticeState.PENDING)
+        | (Q(state__in=(NoticeState.RETRYING, NoticeState.SENDING)) & time_came)
+    )
+
+
+def notices_due(*, now: datetime):
+    """Every notice due now (``notice_due_q``), oldest first."""
+    return ShipmentNotice.objects.filter(notice_due_q(now)).order_by("pk")
+
+
+def notice_is_due(*, notice: ShipmentNotice, now: datetime) -> bool:
+    return notices_due(now=now).filter(pk=notice.pk).exists()
 
 
 def voided_after_notify_flag() -> str:

@@ -2,8 +2,9 @@
 
 ``store_update_shipments`` reads new labels, voids and fulfillments from ShipStation and passes each
 through ``label_process``, the code the webhook path runs too. ``notice_send`` tells Order Time about
-one label exactly once: the notice row is locked, marked ``sending`` with the exact payload and
-committed before the HTTP call, and marked ``sent`` after it (docs/shipment-updates.md).
+one label exactly once: the notice row is locked, marked ``sending`` with the exact bytes and
+committed before the HTTP call, and marked ``sent`` after it; the buyer's e-mail goes out only once
+that outcome is committed (docs/shipment-updates.md).
 """
 
 from __future__ import annotations
@@ -23,13 +24,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from connections.clients import errors
-from connections.clients.ordertime import render_ship_notice
+from connections.clients.ordertime import RenderedShipNotice, render_ship_notice
 from connections.clients.shipstation import ShipStationClient, is_trusted_resource_url
-from connections.clients.types import ShipNotice
 from connections.clients_for_store import ordertime_client_for, shipstation_client_for
 from connections.models import HealthState, Store
 from connections.services import ServiceCheck, audit_log_record, store_record_health
-from ordersync.emails import EmailState, buyer_email_for, shipment_email_send, shipment_email_skip
+from ordersync.emails import (
+    emails_due_q,
+    shipment_email_deliver,
+    shipment_email_plan,
+    shipment_email_queue,
+    shipment_emails_sweep,
+)
 from ordersync.locks import assert_cursor_may_move, store_lock
 from ordersync.models import (
     Attempt,
@@ -42,15 +48,22 @@ from ordersync.models import (
     SyncRun,
 )
 
-from .content import Label, label_of, ship_notice_build, ship_notice_from_dict, ship_notice_to_dict
-from .notices import label_key, notice_mark_released, shipment_notice_record, synced_order_flag
+from .content import Label, label_of, notice_service_names, ship_notice_build
+from .notices import (
+    label_key,
+    notice_due_q,
+    notice_is_due,
+    notice_mark_released,
+    notices_due,
+    shipment_notice_record,
+    synced_order_flag,
+)
 
 log = logging.getLogger(__name__)
 
 LOCK_KIND = "update"
 RETRY_MAX_DELAY = timedelta(hours=6)
 ATTENTION_AFTER_ATTEMPTS = 5
-SENDABLE_STATES = (NoticeState.PENDING, NoticeState.RETRYING, NoticeState.FAILED)
 
 
 def order_unknown_flag() -> str:
@@ -83,7 +96,7 @@ def label_process(*, store: Store, label: Label, counts: Counter) -> ShipmentNot
     recorded = shipment_notice_record(store=store, label=label, synced_order=synced_order_for_label(store=store, label=label))
     counts["new"] += recorded.created
     notice = recorded.notice
-    if _due(notice, timezone.now()):
+    if notice_is_due(notice=notice, now=timezone.now()):
         if _sends_left(counts) > 0:
             notice = notice_send(notice=notice)
             counts["notices_sent_now"] += 1
@@ -123,29 +136,6 @@ def labels_process(*, store: Store, labels: Iterable[Label], counts: Counter, re
 def _sends_left(counts: Counter) -> int:
     """Notices this task may still send (``counts`` is the task's tally)."""
     return max(0, settings.ORDERSYNC_NOTICES_PER_TASK - counts["notices_sent_now"])
-
-
-def _due(notice: ShipmentNotice, now: datetime) -> bool:
-    if notice.state == NoticeState.PENDING:
-        return True
-    if notice.state == NoticeState.RETRYING:
-        return notice.next_retry_at is None or notice.next_retry_at <= now
-    return notice.state == NoticeState.SENDING and _lease_over(notice, now)
-
-
-def _lease_over(notice: ShipmentNotice, now: datetime) -> bool:
-    """A ``sending`` notice's ``next_retry_at`` is the end of its lease: no answer recorded by then means
-    the worker died between the call and the record."""
-    return notice.next_retry_at is None or notice.next_retry_at <= now
-
-
-def _due_notices(store: Store, now: datetime):
-    return ShipmentNotice.objects.filter(store=store).filter(
-        Q(state=NoticeState.PENDING)
-        | Q(state=NoticeState.RETRYING, next_retry_at__isnull=True)
-        | Q(state=NoticeState.RETRYING, next_retry_at__lte=now)
-        | Q(state=NoticeState.SENDING, next_retry_at__lte=now)
-    ).order_by("pk")
 
 
 # ---------------------------------------------------------------------- the cycle
@@ -234,7 +224,7 @@ def _read_fulfillments(*, store: Store, client: ShipStationClient, start: dateti
 def _send_leftovers(*, store: Store, counts: Counter) -> None:
     """Notices due from earlier: retries whose time came, sends a crash interrupted, and notices an
     earlier task deferred; within the task's budget."""
-    due = _due_notices(store, timezone.now())
+    due = notices_due(now=timezone.now()).filter(store=store)
     for notice in due[:_sends_left(counts)]:
         sent = notice_send(notice=notice)
         counts["notices_sent_now"] += 1
@@ -308,16 +298,17 @@ def store_send_due_notices(*, store: Store) -> Counter:
             released = notice_mark_released(notice=notice)
             counts[f"released_{released.state}"] += 1
     _send_leftovers(store=store, counts=counts)
+    counts.update(shipment_emails_sweep(store=store, limit=settings.ORDERSYNC_NOTICES_PER_TASK))
     return counts
 
 
 def stores_with_due_notices(now: datetime | None = None) -> list[int]:
+    """Stores with something for ``store_send_due_notices``: delayed notices whose time came, due
+    notices (``notice_due_q``: a pending one may have been deferred and its follow-up task lost),
+    and buyer e-mails a crash left behind."""
     now = now or timezone.now()
     due = ShipmentNotice.objects.filter(
-        Q(state=NoticeState.DELAYED, due_at__lte=now)
-        | Q(state=NoticeState.PENDING)  # deferred by a task's budget; its follow-up task may have been lost
-        | Q(state=NoticeState.RETRYING, next_retry_at__lte=now)
-        | Q(state=NoticeState.SENDING, next_retry_at__lte=now),
+        Q(state=NoticeState.DELAYED, due_at__lte=now) | notice_due_q(now) | emails_due_q(now),
         store__active=True,
     )
     return sorted(set(due.values_list("store_id", flat=True)))
@@ -327,17 +318,25 @@ def stores_with_due_notices(now: datetime | None = None) -> list[int]:
 
 
 def notice_send(*, notice: ShipmentNotice) -> ShipmentNotice:
-    """Tell Order Time about one label, exactly once (at least once across a crash; see the docs)."""
-    claim = _claim(notice.pk)
+    """Tell Order Time about one label, exactly once (at least once across a crash; see the docs), then
+    e-mail the buyer. Runs outside any transaction: each step commits before the next one's I/O."""
+    # Gathered before the claim: the display names may cost a ShipStation call, never under a row lock.
+    service_names = notice_service_names(notice=notice) if notice.payload is None else {}
+    claim = _claim(notice.pk, service_names=service_names)
     if claim is None:
         return ShipmentNotice.objects.get(pk=notice.pk)
-    claimed, ship_notice, resend = claim
+    claimed, rendered, resend = claim
     started = time.monotonic()
     try:
-        ordertime_client_for(claimed.store).send_ship_notice(ship_notice)
+        ordertime_client_for(claimed.store).send_ship_notice(rendered)
     except errors.ClientError as exc:
-        return _record_failure(claimed, exc, duration_ms=_ms_since(started), resend=resend)
-    return _record_sent(claimed, duration_ms=_ms_since(started), resend=resend)
+        recorded = _record_failure(claimed, exc, duration_ms=_ms_since(started), resend=resend)
+    else:
+        recorded = _record_sent(claimed, duration_ms=_ms_since(started), resend=resend)
+    # The outcome is committed: only now may the buyer hear of the shipment (its own exactly-once claim).
+    if shipment_email_deliver(notice_id=recorded.pk):
+        recorded.refresh_from_db()
+    return recorded
 
 
 def _ms_since(started: float) -> int:
@@ -345,47 +344,48 @@ def _ms_since(started: float) -> int:
 
 
 @transaction.atomic
-def _claim(notice_id: int) -> tuple[ShipmentNotice, ShipNotice, bool] | None:
-    """Lock the row; if it may be sent, send the buyer e-mail, store the exact payload and mark it ``sending``."""
-    notice = ShipmentNotice.objects.select_for_update(of=("self",)).select_related("store__settings", "synced_order").get(pk=notice_id)
+def _claim(notice_id: int, *, service_names: dict[str, str]) -> tuple[ShipmentNotice, RenderedShipNotice, bool] | None:
+    """Lock the row; if it is due, build the notice once (and queue the buyer e-mail), store its exact
+    bytes and mark it ``sending`` for the lease. No I/O: the caller sends after this commits."""
     now = timezone.now()
+    notice = (ShipmentNotice.objects.select_for_update(of=("self",)).select_related("store__settings", "synced_order")
+              .filter(notice_due_q(now), pk=notice_id).first())
+    if notice is None:
+        return None  # sent, skipped, held, backing off, or another worker awaits Order Time's answer
     resend = notice.state == NoticeState.SENDING
-    if resend and not _lease_over(notice, now):
-        return None  # another worker is waiting for Order Time's answer to this very notice
-    if not resend and notice.state not in SENDABLE_STATES:
-        return None
-    if notice.synced_order is None:
-        return None
     if notice.payload is None:
-        _email_buyer(notice)
-        store_settings = notice.store.settings
-        notify = False if notice.email_state == EmailState.SENT else store_settings.ordertime_notifies_buyer
-        ship_notice = ship_notice_build(notice=notice, notify_customer=notify)
-        params, body = render_ship_notice(ship_notice)
-        notice.payload = {"notice": ship_notice_to_dict(ship_notice), "params": params, "body": body.decode("utf-8")}
-    else:
-        # "Sent, outcome unknown": the same notice again, never a rebuilt one (protocol §6.3).
-        ship_notice = ship_notice_from_dict(notice.payload["notice"])
+        notice.payload = _notice_payload(notice, service_names=service_names)
+    # else "sent, outcome unknown": the stored bytes again, never a rebuilt notice (protocol §6.3).
     notice.state = NoticeState.SENDING
     notice.next_retry_at = now + sending_lease()
     notice.attempt_count += 1
     notice.save()
-    return notice, ship_notice, resend
+    return notice, stored_ship_notice(notice.payload), resend
+
+
+def _notice_payload(notice: ShipmentNotice, *, service_names: dict[str, str]) -> dict:
+    """Build and render the notice once. Whether we e-mail the buyer is decided first, because the
+    notice tells Order Time whether to e-mail too (one e-mail, not two)."""
+    we_email = shipment_email_plan(notice=notice)
+    notify = False if we_email else notice.store.settings.ordertime_notifies_buyer
+    ship_notice = ship_notice_build(notice=notice, notify_customer=notify, service_names=service_names)
+    params, body = render_ship_notice(ship_notice)
+    if we_email:
+        shipment_email_queue(notice=notice, ship_notice=ship_notice)
+    return {"params": params, "body": body.decode("utf-8"), "order_id": ship_notice.order_id}
+
+
+def stored_ship_notice(payload: dict) -> RenderedShipNotice:
+    """The stored bytes as the client sends them. Rows stored before ``order_id`` was kept carry the
+    built notice instead."""
+    order_id = payload.get("order_id") or (payload.get("notice") or {}).get("order_id", "")
+    return RenderedShipNotice(params=payload["params"], body=payload["body"].encode("utf-8"), order_id=order_id)
 
 
 def sending_lease() -> timedelta:
     """A notice in ``sending`` for longer than this was interrupted (the worker died between the call
     and the record); shorter, another worker may still be waiting for Order Time's answer."""
     return timedelta(seconds=settings.ORDERSYNC_NOTICE_SENDING_LEASE_SECONDS)
-
-
-def _email_buyer(notice: ShipmentNotice) -> None:
-    if notice.email_state:
-        return
-    if notice.store.settings.email_buyer and buyer_email_for(notice):
-        shipment_email_send(notice=notice)
-    else:
-        shipment_email_skip(notice=notice)
 
 
 def _attempt(notice: ShipmentNotice, *, success: bool, duration_ms: int, resend: bool, error: str = "",
@@ -461,7 +461,10 @@ def notice_retry(*, notice: ShipmentNotice, actor=None) -> ShipmentNotice:
         label = label_of(notice)
         notice = shipment_notice_record(store=notice.store, label=label,
                                         synced_order=synced_order_for_label(store=notice.store, label=label)).notice
-    if notice.state in (*SENDABLE_STATES, NoticeState.SENDING):
+    # "Now, regardless of its back-off": end the back-off, then send it if that makes it due. A notice in
+    # flight keeps its lease: another worker is waiting for Order Time's answer.
+    ShipmentNotice.objects.filter(pk=notice.pk, state=NoticeState.RETRYING).update(next_retry_at=timezone.now())
+    if notice_is_due(notice=notice, now=timezone.now()):
         return notice_send(notice=notice)
     return notice
 

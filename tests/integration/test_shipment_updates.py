@@ -334,7 +334,22 @@ def test_smtp_failure_is_recorded_and_the_notice_still_goes_out(store, ordertime
     assert notice.state == NoticeState.SENT
     assert notice.email_state == "failed" and "mailbox unavailable" in notice.email_error
     assert Attempt.objects.filter(notice=notice, kind=AttemptKind.EMAIL, success=False).exists()
-    # We did not reach the buyer, so Order Time's own e-mail (the store's preference) goes out.
+    # The e-mail goes out only after Order Time's answer is recorded, so the notice (built before) had
+    # already told Order Time that we e-mail the buyer.
+    assert accepted_notices(ordertime_sim)[0]["notice"]["NotifyCustomer"] == "false"
+
+
+def test_bad_buyer_address_leaves_the_buyer_to_ordertime(store, ordertime_sim, shipstation_sim):
+    set_store(store, email_buyer=True, ordertime_notifies_buyer=True)
+    order = import_order(store, ordertime_sim)
+    SyncedOrder.objects.filter(pk=order.pk).update(buyer_email="not an address")
+    label(shipstation_sim, order)
+
+    store_update_shipments(store=store)
+
+    notice = ShipmentNotice.objects.get()
+    assert notice.email_state == "failed" and "not an address" in notice.email_error and mail.outbox == []
+    # Known before the notice was rendered: Order Time's own e-mail (the store's preference) goes out.
     assert accepted_notices(ordertime_sim)[0]["notice"]["NotifyCustomer"] == "true"
 
 
