@@ -134,7 +134,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     "import-due-stores": {"task": "ordersync.tasks.import_due_stores", "schedule": ORDERSYNC_SWEEP_SECONDS},
     "update-due-stores": {"task": "ordersync.tasks.update_due_stores", "schedule": ORDERSYNC_SWEEP_SECONDS},
     "send-due-notices": {"task": "ordersync.tasks.send_due_notices", "schedule": ORDERSYNC_SWEEP_SECONDS},
+    "prune-history": {"task": "ordersync.tasks.prune_history", "schedule": 24 * 60 * 60.0},
 }
+# Sync runs and attempts older than this are deleted daily (ordersync/retention.py says what stays).
+ORDERSYNC_HISTORY_DAYS = env.int("ORDERSYNC_HISTORY_DAYS", default=90)
 
 # --- Redis for shared locks and rate limits (falls back to in-process when unset) -----------------
 REDIS_URL = env("REDIS_URL", default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "")
