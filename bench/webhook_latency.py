@@ -86,6 +86,7 @@ def main() -> None:
         "ORDERSYNC_LOCK_DIR": tempfile.mkdtemp(prefix="ordersync-bench-locks-"),
         "LOG_LEVEL": "WARNING",
         "EMAIL_URL": "consolemail://",
+        "SECURE_SSL_REDIRECT": "0",  # plain http on loopback
     }
     os.environ.update(env)
     if args.database_url.startswith("postgres"):

@@ -168,7 +168,8 @@ def shipment_email_deliver(*, notice_id: int) -> bool:
             bcc=stored["bcc"] or None, reply_to=stored["reply_to"] or None,
         )
         message.attach_alternative(stored["html"], "text/html")
-        message.send(fail_silently=False)
+        if not message.send(fail_silently=False):
+            error = _("No mail server is configured (EMAIL_URL); the e-mail was not sent.")
     except (smtplib.SMTPException, OSError) as exc:
         error = _("The mail server did not accept the e-mail: %(error)s") % {"error": exc}
     _email_record(notice, error=error, to=", ".join(stored.get("to") or []),

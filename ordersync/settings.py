@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -101,10 +102,29 @@ WHITENOISE_USE_FINDERS = True
 # Comma-separated Fernet keys; the first encrypts, all decrypt (MultiFernet rotation).
 CREDENTIALS_KEY = env("CREDENTIALS_KEY", default="")
 CREDENTIALS_KEY_FILE = VAR_DIR / "credentials.key"
+if not DEBUG and not CREDENTIALS_KEY.strip():
+    # At start-up, not at the first decryption: a worker without the key would fail every cycle.
+    raise ImproperlyConfigured("Set the CREDENTIALS_KEY environment variable (Fernet keys, see the README).")
+
+# --- HTTPS -----------------------------------------------------------------------------------------
+# On by default in production; behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER to the header
+# it sets (X-Forwarded-Proto), or SECURE_SSL_REDIRECT=0 if the proxy itself redirects.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 60 * 60)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+_proxy_header = env("SECURE_PROXY_SSL_HEADER", default="")
+SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https") if _proxy_header else None
 
 # --- E-mail ----------------------------------------------------------------------------------------
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+# Production names its mail server: a console default would count every buyer e-mail as sent.
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://") if DEBUG else env.email_url("EMAIL_URL")
 vars().update(EMAIL_CONFIG)
+if EMAIL_BACKEND == "django.core.mail.backends.dummy.EmailBackend":  # noqa: F821 (set from EMAIL_CONFIG)
+    # EMAIL_URL=dummymail:// means "no e-mail": it accepts none, so none is recorded as sent.
+    EMAIL_BACKEND = "ordersync.mail.NoDeliveryBackend"
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="ordersync@localhost")
 
 # --- Celery ----------------------------------------------------------------------------------------
@@ -134,7 +154,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     "import-due-stores": {"task": "ordersync.tasks.import_due_stores", "schedule": ORDERSYNC_SWEEP_SECONDS},
     "update-due-stores": {"task": "ordersync.tasks.update_due_stores", "schedule": ORDERSYNC_SWEEP_SECONDS},
     "send-due-notices": {"task": "ordersync.tasks.send_due_notices", "schedule": ORDERSYNC_SWEEP_SECONDS},
+    "prune-history": {"task": "ordersync.tasks.prune_history", "schedule": 24 * 60 * 60.0},
 }
+# Sync runs and attempts older than this are deleted daily (ordersync/retention.py says what stays).
+ORDERSYNC_HISTORY_DAYS = env.int("ORDERSYNC_HISTORY_DAYS", default=90)
 
 # --- Redis for shared locks and rate limits (falls back to in-process when unset) -----------------
 REDIS_URL = env("REDIS_URL", default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "")

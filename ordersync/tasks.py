@@ -8,6 +8,7 @@ from django.db import transaction
 from connections.models import Store
 from ordersync.imports.actions import held_orders_release
 from ordersync.imports.cycle import store_import_orders
+from ordersync.retention import history_prune
 from ordersync.selectors import stores_due
 from ordersync.shipments import services as shipment_services
 
@@ -88,3 +89,12 @@ def send_due_notices() -> list[int]:
     for store_id in store_ids:
         transaction.on_commit(lambda store_id=store_id: send_store_notices.delay(store_id))
     return store_ids
+
+
+# --- retention ----------------------------------------------------------------------------------------
+
+
+@shared_task(name="ordersync.tasks.prune_history")
+def prune_history() -> dict:
+    result = history_prune()
+    return {"attempts": result["attempts"], "runs": result["runs"]}

@@ -10,10 +10,23 @@ from __future__ import annotations
 from django.conf import settings
 
 from connections.clients import errors
+from connections.clients.shipstation import is_trusted_resource_url
 from connections.clients.types import Webhook
 from connections.clients_for_store import shipstation_client_for
 from connections.models import Store
 from connections.services import audit_log_record
+
+from .services import webhook_extra_hosts
+
+# What a subscription call raises when ShipStation refuses or cannot be reached: entry points catch this
+# name and never import the clients themselves (pyproject.toml's import contracts).
+SubscriptionCallFailed = errors.ClientError
+
+
+def webhook_resource_url_trusted(*, store: Store, resource_url: str) -> bool:
+    """Whether fetching ``resource_url`` would send the store's ShipStation credentials only to ShipStation."""
+    return is_trusted_resource_url(resource_url, extra_hosts=webhook_extra_hosts(store),
+                                   allow_http=settings.ORDERSYNC_WEBHOOK_ALLOW_HTTP)
 
 LABEL_EVENTS = ("SHIP_NOTIFY", "ITEM_SHIP_NOTIFY")
 WEBHOOK_NAME = "Ordersync"

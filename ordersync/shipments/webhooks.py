@@ -23,12 +23,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from connections.clients.shipstation import is_trusted_resource_url
 from connections.models import Store
 from ordersync.tasks import fetch_webhook_resource
 
-from .services import webhook_extra_hosts
-from .subscriptions import LABEL_EVENTS
+from .subscriptions import LABEL_EVENTS, webhook_resource_url_trusted
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +97,7 @@ def shipstation_webhook(request: HttpRequest, store_id: int) -> HttpResponse:
     if resource_type not in LABEL_EVENTS:
         log.info("Webhook for store %s ignored: event %r is not about labels", store.pk, resource_type[:50])
         return _accepted(_("Ignored: not a label event."))
-    if not is_trusted_resource_url(resource_url, extra_hosts=webhook_extra_hosts(store),
-                                   allow_http=settings.ORDERSYNC_WEBHOOK_ALLOW_HTTP):
+    if not webhook_resource_url_trusted(store=store, resource_url=resource_url):
         # Fetching it would send our ShipStation credentials to a stranger.
         log.warning("Webhook for store %s ignored: untrusted resource_url %r", store.pk, resource_url[:200])
         return _accepted(_("Ignored."))

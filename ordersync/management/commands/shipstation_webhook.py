@@ -1,9 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from connections.clients.errors import ClientError
 from connections.models import Store
 from ordersync.shipments.subscriptions import (
+    SubscriptionCallFailed,
     store_webhook_secret_rotate,
     store_webhook_subscribe,
     store_webhook_unsubscribe,
@@ -46,5 +46,5 @@ class Command(BaseCommand):
             else:
                 removed = store_webhook_unsubscribe(store=store)
                 self.stdout.write(_("Removed %(count)d webhook(s).") % {"count": len(removed)})
-        except ClientError as exc:
+        except SubscriptionCallFailed as exc:
             raise CommandError(str(exc)) from exc
