@@ -148,3 +148,21 @@ def test_orders_are_paged_500_at_a_time(url, sim):
     assert [len(p["orders"]) for p in pages] == [500, 100]
     assert pages[0]["total"] == 600 and pages[0]["pages"] == 2
     assert get(url, "/orders", pageSize=501).status_code == 400
+
+
+def test_the_client_reads_a_stores_changed_orders_in_pages_of_500(url, sim):
+    from datetime import UTC, datetime
+
+    from connections.clients.shipstation import ShipStationClient
+    from tests.contract.test_shipstation_client import NO_BACKOFF, no_sleep
+
+    for start in range(0, 700, 100):
+        send(url, *(in_store(f"ot-c{n}") for n in range(start, start + 100)))
+    send(url, order("ot-elsewhere"))
+    client = ShipStationClient(url, KEY, SECRET, retry=NO_BACKOFF, sleep=no_sleep)
+    before = sim.stats.requests
+
+    orders = list(client.iter_store_orders(OTHER_MANUAL_STORE, modify_date_start=datetime(2026, 3, 2, tzinfo=UTC)))
+
+    assert len(orders) == 700 and "ot-elsewhere" not in {o["orderKey"] for o in orders}
+    assert sim.stats.requests - before == 2
