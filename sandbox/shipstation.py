@@ -37,6 +37,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from .faults import FaultConfig, Faults
+from .shipstation_lifecycle import OrderLifecycleMixin
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 FILTER_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"  # §4: the only format request filters are read in
@@ -324,13 +325,15 @@ def _number(value: Any) -> float | int:
 # ---------------------------------------------------------------------- the simulator
 
 
-class ShipStationSimulator:
+class ShipStationSimulator(OrderLifecycleMixin):
     """``ShipStationSimulator()`` is a WSGI app; serve it with ``sandbox.server.SimulatorServer``.
 
     Options for what ShipStation does not document: ``locked_order_message`` (a ``str.format`` template
     over the stored order), ``pages_zero`` (answer ``pages: 0`` like SW's examples),
     ``shipments_include_order_key`` (SW's example has none), ``void_reopens_order``,
-    ``webhooks_bare_array`` (the other reply shape of ``GET /webhooks``), ``deliver_webhooks``.
+    ``webhooks_bare_array`` (the other reply shape of ``GET /webhooks``), ``deliver_webhooks``,
+    ``update_without_store_moves`` (§8.6: an update without ``storeId`` lands in the first manual store).
+    Merchant actions (edit, hold, cancel, delete, split, merge) live in ``shipstation_lifecycle``.
     ``base_url`` is used in webhook ``resource_url``s; without it the URL the last API call used.
     """
 
@@ -355,6 +358,7 @@ class ShipStationSimulator:
         webhook_timeout: float = 5.0,
         reject_unknown_fields: bool = True,
         swagger_path: str | os.PathLike | None = None,
+        update_without_store_moves: bool = True,
     ):
         self.credentials = (api_key, api_secret)
         self.rate_limit = rate_limit
@@ -371,6 +375,7 @@ class ShipStationSimulator:
         self.deliver_webhooks = deliver_webhooks
         self.webhook_timeout = webhook_timeout
         self.reject_unknown_fields = reject_unknown_fields
+        self.update_without_store_moves = update_without_store_moves
         self.createorders_schema = load_createorders_schema(swagger_path)
         self._seed_stores = copy.deepcopy(stores) if stores is not None else default_stores()
         self._lock = threading.RLock()
@@ -385,6 +390,7 @@ class ShipStationSimulator:
             self.stores: dict[int, dict] = {s["storeId"]: copy.deepcopy(s) for s in self._seed_stores}
             self.orders: dict[int, dict] = {}
             self.order_ids_by_key: dict[str, int] = {}
+            self.split_ids_by_key: dict[str, list[int]] = {}  # split-off orders share the original's key
             self.create_calls_by_key: dict[str, int] = {}
             self.shipments: dict[int, dict] = {}
             self.fulfillments: dict[int, dict] = {}
@@ -513,6 +519,7 @@ class ShipStationSimulator:
             Rule("/_sim/reset", endpoint="sim_reset", methods=["POST"]),
             Rule("/_sim/clock", endpoint="sim_clock", methods=["POST"]),
             Rule("/_sim/webhook-deliveries", endpoint="sim_deliveries", methods=["GET"]),
+            *self._lifecycle_rules(),
         ]
         return Map(api + control, strict_slashes=False)
 
@@ -649,9 +656,12 @@ class ShipStationSimulator:
         key = incoming.get("orderKey") or None
         if key:
             self.create_calls_by_key[key] = self.create_calls_by_key.get(key, 0) + 1
-        existing = self.orders.get(self.order_ids_by_key[key]) if key in self.order_ids_by_key else None
         result = {"orderId": None, "orderKey": key, "orderNumber": incoming.get("orderNumber"),
                   "success": False, "errorMessage": None}
+        existing, error = self._order_to_update(incoming, key)
+        if error:
+            result["errorMessage"] = error
+            return result
         if existing is not None and existing["orderStatus"] not in OPEN_STATUSES:
             result.update(orderId=existing["orderId"],
                           errorMessage=self.locked_order_message.format_map(_public(existing)))
@@ -662,7 +672,8 @@ class ShipStationSimulator:
             return result
         order = self._stored_order(incoming, existing)
         self.orders[order["orderId"]] = order
-        self.order_ids_by_key[order["orderKey"]] = order["orderId"]
+        if order["advancedOptions"].get("parentId") is None:
+            self.order_ids_by_key[order["orderKey"]] = order["orderId"]
         result.update(orderId=order["orderId"], orderKey=order["orderKey"], success=True)
         return result
 
@@ -703,7 +714,9 @@ class ShipStationSimulator:
         order.pop("orderId", None)
         if existing is not None:
             order_id, key, created = existing["orderId"], existing["orderKey"], existing["createDate"]
-            store_id = existing["advancedOptions"]["storeId"]  # creation-only (§8.6)
+            store_id = existing["advancedOptions"]["storeId"]  # creation-only (§8.6) ...
+            if self.update_without_store_moves and not (incoming.get("advancedOptions") or {}).get("storeId"):
+                store_id = self._default_store_id()  # ... but left out, the first manual store (§8.6)
         else:
             order_id, key, created = self._new_id("order"), incoming.get("orderKey") or str(uuid.uuid4()), stamp
             store_id = (incoming.get("advancedOptions") or {}).get("storeId") or self._default_store_id()
@@ -726,6 +739,9 @@ class ShipStationSimulator:
             "billToAccount": None, "billToPostalCode": None, "billToCountryCode": None,
             **(order.get("advancedOptions") or {}), "storeId": store_id,
         }
+        if existing is not None:  # read-only: ShipStation keeps what split and merge set
+            for name in ("mergedOrSplit", "mergedIds", "parentId"):
+                advanced[name] = copy.deepcopy(existing["advancedOptions"].get(name))
         total = sum(Decimal(str(i.get("quantity") or 0)) * Decimal(str(i.get("unitPrice") or 0)) for i in items)
         total += Decimal(str(order.get("shippingAmount") or 0)) + Decimal(str(order.get("taxAmount") or 0))
         defaults = {
@@ -761,7 +777,8 @@ class ShipStationSimulator:
         with self._lock:
             orders = [
                 _public(o) for o in self.orders.values()
-                if (number is None or str(o["orderNumber"]).startswith(number))  # §9: prefix match
+                if not o.get("_deleted")
+                and (number is None or str(o["orderNumber"]).startswith(number))  # §9: prefix match
                 and (status is None or o["orderStatus"] == status)
                 and (store_id is None or o["advancedOptions"]["storeId"] == store_id)
                 and all(r.matches(o.get(r.field)) for r in ranges)
@@ -772,21 +789,18 @@ class ShipStationSimulator:
 
     def _http_get_order(self, request, query, order_id):
         with self._lock:
-            order = self.orders.get(order_id)
-            if order is None:
-                raise LookupError(f"Order {order_id} not found")
-            return _json_response(_public(order))
+            return _json_response(_public(self._live_order(order_id)))
 
     def order_list(self) -> list[dict]:
         with self._lock:
-            return [_public(o) for o in self.orders.values()]
+            return [_public(o) for o in self.orders.values() if not o.get("_deleted")]
 
     def find_order(self, *, order_id: int | None = None, order_key: str | None = None) -> dict:
         with self._lock:
             if order_id is None and order_key is not None:
                 order_id = self.order_ids_by_key.get(order_key)
             order = self.orders.get(int(order_id)) if order_id is not None else None
-            if order is None:
+            if order is None or order.get("_deleted"):
                 raise LookupError(f"Order {order_id or order_key} not found")
             return order
 

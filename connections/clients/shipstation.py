@@ -196,6 +196,14 @@ class ShipStationClient:
         page_size = int(params.pop("pageSize", MAX_PAGE_SIZE))
         yield from self._paginate("/orders", "orders", params, page_size)
 
+    def iter_store_orders(
+        self, store_id: int, *, modify_date_start: datetime | None = None, page_size: int = MAX_PAGE_SIZE
+    ) -> Iterator[dict]:
+        """ShipStation's current copy of a store's orders changed since ``modify_date_start``, oldest
+        change first, 500 a page (§9): one read per 500 orders before an update cycle merges them."""
+        yield from self.iter_orders(storeId=int(store_id), modifyDateStart=modify_date_start,
+                                    sortBy="ModifyDate", sortDir="ASC", pageSize=page_size)
+
     def mark_as_shipped(
         self,
         order_id: int,

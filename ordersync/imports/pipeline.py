@@ -116,9 +116,8 @@ class Pipeline:
         self._retries: deque[_Send] = deque()
         # Rows whose answer is still owed: in a call in flight, or in a retry waiting for a thread.
         self._rows_in_flight: set[int] = set()
-        options = import_options_for(store)
-        self._options_new = options
-        self._options_update = dataclasses.replace(options, include_store_id=False)
+        # §8.6: an update without storeId moves the order to the first manual store, out of the label poll.
+        self._options = import_options_for(store)
 
     @property
     def client(self) -> ShipStationClient:
@@ -141,8 +140,7 @@ class Pipeline:
 
     def decide(self, row: SyncedOrder, order: OTOrder, changes: OrderChanges, *, force: bool = False) -> None:
         """Map one order and record what it needs; queue it when ShipStation must hear of it."""
-        options = self._options_new if row.shipstation_order_id is None else self._options_update
-        outcome = map_order(order, options)
+        outcome = map_order(order, self._options)
         if isinstance(outcome, Rejected):
             changes.rejected(row, [str(reason) for reason in outcome.reasons])
             self.counts["rejected"] += 1

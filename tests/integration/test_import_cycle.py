@@ -187,11 +187,12 @@ def test_an_order_modified_twice_is_updated_not_duplicated(open_store, ordertime
     assert len(arrived) == 2
     assert arrived[key]["orderId"] == first_id
     assert arrived[key]["internalNotes"] == "Third version"
+    assert arrived[key]["advancedOptions"]["storeId"] == open_store.shipstation_store_id  # not moved (§8.6)
     assert shipstation_sim.create_calls_by_key[key] == 3
     assert shipstation_sim.create_calls_by_key[order_key(open_store.order_key_prefix, "48219")] == 1  # unchanged: not re-sent
     row = SyncedOrder.objects.get(store=open_store, ordertime_order_id="48213")
     assert row.payload["internalNotes"] == "Third version"
-    assert "storeId" not in row.payload["advancedOptions"]  # creation-only, not sent on updates
+    assert row.payload["advancedOptions"]["storeId"] == open_store.shipstation_store_id  # on updates too (§8.6)
     assert row.attempts.filter(kind=AttemptKind.CREATE_ORDERS, success=True).count() == 3
 
 
