@@ -23,6 +23,7 @@ from ordersync.models import (
     ShipmentNotice,
     SyncedOrder,
 )
+from ordersync.selectors import notified_count
 from ordersync.shipments import services
 from ordersync.shipments.notices import voided_after_notify_flag
 from ordersync.shipments.services import (
@@ -175,6 +176,7 @@ def test_void_after_notify_is_flagged_and_replacement_label_is_sent(store, order
     assert [n["query"]["tracking_number"] for n in accepted_notices(ordertime_sim)] == [
         shipment["trackingNumber"], replacement["trackingNumber"]]
     assert run.status == RunStatus.PARTIAL  # a flag needs a person: the run says so
+    assert notified_count(store=store) == 2  # the flagged notice was accepted all the same
 
 
 def test_fulfillment_is_reported_with_every_line(store, ordertime_sim, shipstation_sim):
