@@ -91,6 +91,7 @@ def setup_django(workdir: Path) -> None:
     os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
     os.environ.setdefault("CREDENTIALS_KEY", Fernet.generate_key().decode())
     os.environ.setdefault("EMAIL_URL", "dummymail://")
+    os.environ.setdefault("ORDERSYNC_ALLOW_HTTP_SERVICES", "1")  # the simulators speak plain http
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}")
     os.environ.setdefault("ORDERSYNC_LOCK_DIR", str(workdir / "locks"))
     os.environ.setdefault("LOG_LEVEL", "WARNING")

@@ -157,6 +157,7 @@ def fleet_env(config: SoakConfig, database_url: str, workdir: Path) -> dict[str,
         "DJANGO_SETTINGS_MODULE": "ordersync.settings",
         "PYTHONPATH": str(REPO),
         "DEBUG": "false",
+        "ORDERSYNC_ALLOW_HTTP_SERVICES": "1",  # the simulators speak plain http on loopback
         "SECRET_KEY": "soak-only-" + os.urandom(16).hex(),
         "CREDENTIALS_KEY": Fernet.generate_key().decode(),
         "EMAIL_URL": os.environ.get("EMAIL_URL", "dummymail://"),

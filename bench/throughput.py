@@ -316,4 +316,5 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ordersync.settings")
+    os.environ.setdefault("ORDERSYNC_ALLOW_HTTP_SERVICES", "1")  # the simulators speak plain http
     sys.exit(main())

@@ -83,6 +83,7 @@ def main() -> None:
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{web_port}",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "ORDERSYNC_WEBHOOK_ALLOW_HTTP": "1",  # the simulator serves plain http on loopback
+        "ORDERSYNC_ALLOW_HTTP_SERVICES": "1",
         "ORDERSYNC_LOCK_DIR": tempfile.mkdtemp(prefix="ordersync-bench-locks-"),
         "LOG_LEVEL": "WARNING",
         "EMAIL_URL": "consolemail://",

@@ -9,6 +9,7 @@ from .clients.ordertime import OrderTimeClient
 from .clients.shipstation import ShipStationClient
 from .models import Store
 from .rate_limits import ordertime_concurrency_for, shipstation_limiter_for
+from .service_urls import service_url_check
 
 
 def _timeout() -> tuple[float, float]:
@@ -18,7 +19,7 @@ def _timeout() -> tuple[float, float]:
 def ordertime_client_for(store: Store, *, retry: RetryPolicy | None = None) -> OrderTimeClient:
     account = store.ordertime_account
     return OrderTimeClient(
-        account.endpoint_url, account.username, account.api_key, timeout=_timeout(), retry=retry,
+        service_url_check(account.endpoint_url), account.username, account.api_key, timeout=_timeout(), retry=retry,
         concurrency=ordertime_concurrency_for(account.pk).slot,
     )
 
@@ -26,6 +27,6 @@ def ordertime_client_for(store: Store, *, retry: RetryPolicy | None = None) -> O
 def shipstation_client_for(store: Store, *, retry: RetryPolicy | None = None) -> ShipStationClient:
     account = store.shipstation_account
     return ShipStationClient(
-        account.base_url, account.api_key, account.api_secret,
+        service_url_check(account.base_url), account.api_key, account.api_secret,
         timeout=_timeout(), retry=retry, rate_limiter=shipstation_limiter_for(account),
     )

@@ -12,6 +12,7 @@ from .models import (
     ShipStationAccount,
     Store,
 )
+from .service_urls import service_url_validate
 
 SECRET_CHANGED = "changed"  # what the audit log records instead of a secret's value
 
@@ -31,6 +32,7 @@ class SecretFieldsMixin:
     """
 
     secret_fields: tuple[str, ...] = ()
+    url_field: str = ""  # the address the secrets are sent to; changing it requires entering them again
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -43,14 +45,28 @@ class SecretFieldsMixin:
             if stored:
                 field.widget.attrs["placeholder"] = _("Stored. Leave blank to keep.")
                 field.help_text = _("The stored value is never shown. Leave blank to keep it; type a new one to replace it.")
+        if self.url_field:
+            self.fields[self.url_field].validators.append(service_url_validate)
 
     def clean(self):
         cleaned = super().clean()
+        if self._url_changed():
+            # Stored secrets were entered for the old host; sending them to a new one needs them typed again.
+            for name in self.secret_fields:
+                if not cleaned.get(name):
+                    self.add_error(name, _("The address changed: enter this again, so that stored credentials "
+                                           "are only ever sent to the host they were entered for."))
         for name in self.secret_fields:
             # Missing from cleaned_data means construct_instance leaves the stored value alone.
             if not cleaned.get(name):
                 cleaned.pop(name, None)
         return cleaned
+
+    def _url_changed(self) -> bool:
+        if not self.url_field or self.instance is None or self.instance.pk is None:
+            return False
+        return self.url_field in self.changed_data and self.cleaned_data.get(self.url_field) != self.initial.get(
+            self.url_field)
 
     @property
     def changed_secrets(self) -> list[str]:
@@ -59,6 +75,7 @@ class SecretFieldsMixin:
 
 class OrderTimeAccountForm(SecretFieldsMixin, forms.ModelForm):
     secret_fields = ("api_key",)
+    url_field = "endpoint_url"
 
     class Meta:
         model = OrderTimeAccount
@@ -67,6 +84,7 @@ class OrderTimeAccountForm(SecretFieldsMixin, forms.ModelForm):
 
 class ShipStationAccountForm(SecretFieldsMixin, forms.ModelForm):
     secret_fields = ("api_key", "api_secret")
+    url_field = "base_url"
 
     class Meta:
         model = ShipStationAccount
@@ -79,10 +97,12 @@ class StoreConnectForm(forms.Form):
     name = forms.CharField(label=_("Store name"), max_length=100)
     ordertime_username = forms.CharField(label=_("Order Time master-admin username"), max_length=200)
     ordertime_api_key = forms.CharField(label=_("Order Time shipping integration API key"), widget=SecretInput())
-    ordertime_url = forms.URLField(label=_("Order Time endpoint URL"), initial=DEFAULT_ORDERTIME_URL, assume_scheme="https")
+    ordertime_url = forms.URLField(label=_("Order Time endpoint URL"), initial=DEFAULT_ORDERTIME_URL, assume_scheme="https",
+                                    validators=[service_url_validate])
     shipstation_api_key = forms.CharField(label=_("ShipStation API key"), widget=SecretInput())
     shipstation_api_secret = forms.CharField(label=_("ShipStation API secret"), widget=SecretInput())
-    shipstation_url = forms.URLField(label=_("ShipStation base URL"), initial=DEFAULT_SHIPSTATION_URL, assume_scheme="https")
+    shipstation_url = forms.URLField(label=_("ShipStation base URL"), initial=DEFAULT_SHIPSTATION_URL,
+                                      assume_scheme="https", validators=[service_url_validate])
     shipstation_store_id = forms.IntegerField(
         label=_("ShipStation store id"), min_value=1,
         help_text=_("The id of the ShipStation store orders are imported into (Settings › Selling Channels › Store Setup)."),

@@ -193,6 +193,8 @@ ORDERSYNC_SHIPMENT_OVERLAP_MINUTES = env.int("ORDERSYNC_SHIPMENT_OVERLAP_MINUTES
 ORDERSYNC_SHIPMENT_DEEP_OVERLAP_MINUTES = env.int("ORDERSYNC_SHIPMENT_DEEP_OVERLAP_MINUTES", default=24 * 60)
 ORDERSYNC_SHIPMENT_DEEP_EVERY_MINUTES = env.int("ORDERSYNC_SHIPMENT_DEEP_EVERY_MINUTES", default=6 * 60)
 ORDERSYNC_HTTP_TIMEOUT = env.float("ORDERSYNC_HTTP_TIMEOUT", default=30.0)
+# Plain-http service addresses carry keys in clear text: development and the simulators only.
+ORDERSYNC_ALLOW_HTTP_SERVICES = env.bool("ORDERSYNC_ALLOW_HTTP_SERVICES", default=DEBUG)
 # Ship notices one task sends; the rest waits for a follow-up task queued behind other stores' work.
 ORDERSYNC_NOTICES_PER_TASK = env.int("ORDERSYNC_NOTICES_PER_TASK", default=200)
 # A notice whose send failed (after the client's own retries) is tried again after this, doubling up to 6 h.

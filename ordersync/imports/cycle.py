@@ -21,6 +21,7 @@ from connections.clients.shipstation import MAX_ORDERS_PER_CALL
 from connections.clients.types import OTOrder
 from connections.clients_for_store import ordertime_client_for
 from connections.models import Store
+from connections.service_urls import store_service_url_problem
 from connections.services import ServiceCheck, store_record_health
 from ordersync.locks import store_lock
 from ordersync.mapping.payload import ot_order_to_dict
@@ -44,6 +45,9 @@ def store_import_orders(*, store: Store, since: datetime | None = None, trigger:
             return SyncRun.objects.create(store=store, kind=RunKind.IMPORT, trigger=trigger,
                                           status=RunStatus.SKIPPED, finished_at=timezone.now())
         fresh = Store.objects.select_related("settings", "ordertime_account", "shipstation_account").get(pk=store.pk)
+        if problem := store_service_url_problem(fresh):
+            return SyncRun.objects.create(store=fresh, kind=RunKind.IMPORT, trigger=trigger, status=RunStatus.FAILED,
+                                          errors=[problem], finished_at=timezone.now())
         return _import_cycle(store=fresh, since=since, trigger=trigger)
 
 

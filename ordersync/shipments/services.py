@@ -28,6 +28,7 @@ from connections.clients.ordertime import RenderedShipNotice, render_ship_notice
 from connections.clients.shipstation import ShipStationClient, is_trusted_resource_url
 from connections.clients_for_store import ordertime_client_for, shipstation_client_for
 from connections.models import HealthState, Store
+from connections.service_urls import store_service_url_problem
 from connections.services import ServiceCheck, audit_log_record, store_record_health
 from ordersync.emails import (
     emails_due_q,
@@ -164,7 +165,11 @@ def store_update_shipments(*, store: Store, since: datetime | None = None, trigg
         if token is None:
             return SyncRun.objects.create(store=store, kind=RunKind.UPDATE, trigger=trigger,
                                           status=RunStatus.SKIPPED, finished_at=timezone.now())
-        return _update_cycle(store=Store.objects.select_related("settings").get(pk=store.pk), since=since, trigger=trigger)
+        fresh = Store.objects.select_related("settings", "ordertime_account", "shipstation_account").get(pk=store.pk)
+        if problem := store_service_url_problem(fresh):
+            return SyncRun.objects.create(store=fresh, kind=RunKind.UPDATE, trigger=trigger, status=RunStatus.FAILED,
+                                          errors=[problem], finished_at=timezone.now())
+        return _update_cycle(store=fresh, since=since, trigger=trigger)
 
 
 def _update_cycle(*, store: Store, since: datetime | None, trigger: str) -> SyncRun:
