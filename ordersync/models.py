@@ -37,6 +37,8 @@ class SyncedOrder(models.Model):
     source = models.JSONField(_("ship doc as exported"), default=dict, blank=True)
     payload = models.JSONField(_("payload last sent"), null=True, blank=True)
     payload_hash = models.CharField(_("hash of the payload last sent"), max_length=64, blank=True)
+    # The base of the next update's three-way merge: Order Time's own mapping, before any merge.
+    base_mapping = models.JSONField(_("Order Time's mapping last sent"), null=True, blank=True)
     rejection_reasons = models.JSONField(_("rejection reasons"), default=list, blank=True)
     normalisations = models.JSONField(_("address normalisations"), default=list, blank=True)
     flags = models.JSONField(_("flags for a person"), default=list, blank=True)

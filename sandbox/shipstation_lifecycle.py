@@ -12,7 +12,9 @@ Every change stamps ``modifyDate``, so ``GET /orders?modifyDateStart=`` finds it
 from __future__ import annotations
 
 import copy
-from typing import Any
+import threading
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request
@@ -26,6 +28,15 @@ READ_ONLY = frozenset({"orderId", "orderKey", "createDate", "modifyDate", "order
 
 class OrderLifecycleMixin:
     """Merchant actions; needs the simulator's ``_lock``, ``orders``, ``find_order``, ``now``, ``_new_id``."""
+
+    if TYPE_CHECKING:  # provided by ShipStationSimulator
+        _lock: threading.RLock
+        orders: dict[int, dict[str, Any]]
+        order_ids_by_key: dict[str, int]
+        split_ids_by_key: dict[str, list[int]]
+
+        def now(self) -> datetime: ...
+        def _new_id(self, kind: str) -> int: ...
 
     def _lifecycle_rules(self) -> list[Rule]:
         return [
@@ -144,7 +155,7 @@ class OrderLifecycleMixin:
         return sim._json_response(self.edit_order(order_id, sim._control_body(request)))
 
     def _http_sim_hold_order(self, request: Request, query, order_id):
-        return sim._json_response(self.hold_order(order_id, sim._control_body(request).get("hold_until")))
+        return sim._json_response(self.hold_order(order_id, str(sim._control_body(request).get("hold_until") or "")))
 
     def _http_sim_cancel_order(self, request: Request, query, order_id):
         return sim._json_response(self.cancel_order(order_id))

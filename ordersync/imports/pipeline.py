@@ -14,8 +14,10 @@ from collections import Counter, deque
 from collections.abc import Iterable
 from concurrent import futures
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from connections.clients import errors
@@ -25,11 +27,15 @@ from connections.clients_for_store import shipstation_client_for
 from connections.models import Store
 from connections.services import ServiceCheck, status_mappings_for, store_record_health
 from ordersync.mapping.imports import Held, ImportOptions, Rejected, map_order
+from ordersync.mapping.merge import order_merge
 from ordersync.mapping.payload import ot_order_from_dict, payload_hash
 from ordersync.models import OrderState, SyncedOrder, SyncRun
 
 from . import records
 from .records import LOCKED_STATUSES, OrderChanges, Outgoing
+
+# ShipStation's modifyDate and our clock may disagree a little; re-reading a few minutes more costs nothing.
+COPY_READ_MARGIN = timedelta(minutes=5)
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +124,10 @@ class Pipeline:
         self._rows_in_flight: set[int] = set()
         # §8.6: an update without storeId moves the order to the first manual store, out of the label poll.
         self._options = import_options_for(store)
+        # ShipStation's current copies by orderKey, read in bulk once per cycle, and from when.
+        self._copies: dict[str, dict] = {}
+        self._copies_since: datetime | None = None
+        self._copies_read_at = timezone.now()
 
     @property
     def client(self) -> ShipStationClient:
@@ -156,8 +166,13 @@ class Pipeline:
             self.counts["unchanged"] += 1
             return
         if not force and _is_locked(row):
-            changes.locked(row, outcome.order)
-            self.counts["locked"] += 1
+            if row.shipstation_status in LOCKED_STATUSES:
+                # Shipped or cancelled there (the re-export after our notice is the echo of it): news, not a fault.
+                changes.closed_in_shipstation(row, row.shipstation_status)
+                self.counts["closed_in_shipstation"] += 1
+            else:
+                changes.locked(row, outcome.order)
+                self.counts["locked"] += 1
             return
         # A newer version read later in the same run replaces the queued one.
         self._queue[row.pk] = Outgoing(row=row, payload=outcome.order, content_hash=digest)
@@ -227,9 +242,70 @@ class Pipeline:
 
     def _send_new(self, batch: list[Outgoing]) -> None:
         """Start the call for a new batch once a thread is free; answers that come in meanwhile are recorded."""
+        batch = self._merged(batch)
+        if not batch:
+            return
         while len(self._in_flight) >= self._concurrency:
             self._settle(block=True)
         self._submit(_Send(batch=batch, retry_alone=True))
+
+    # ------------------------------------------------------------------ the merge with ShipStation's copy
+
+    def _merged(self, batch: list[Outgoing]) -> list[Outgoing]:
+        """The batch with every update merged into ShipStation's current copy (docs/decisions.md, "Who owns
+        which field"). Updates to orders shipped or cancelled there are dropped; if the copies cannot be
+        read, the updates wait for the next cycle rather than being written blind."""
+        updates = [outgoing for outgoing in batch if outgoing.row.shipstation_order_id is not None]
+        if not updates:
+            return batch
+        changes = OrderChanges(run=self.run)
+        try:
+            copies = self._shipstation_copies(updates)
+        except errors.ClientError as exc:
+            log.warning("ShipStation orders of store %s could not be read before an update: %s", self.store, exc)
+            for outgoing in updates:
+                changes.copy_unreadable(outgoing.row, exc.message)
+            changes.save()
+            self.counts["waiting_for_copy"] += len(updates)
+            self.batch_errors.append(_("ShipStation's copy of %(count)d orders could not be read; their updates "
+                                       "wait for the next cycle: %(error)s") % {"count": len(updates),
+                                                                                "error": exc.message})
+            return [outgoing for outgoing in batch if outgoing.row.shipstation_order_id is None]
+        send = []
+        for outgoing in batch:
+            row = outgoing.row
+            if row.shipstation_order_id is None:
+                send.append(outgoing)
+                continue
+            theirs = copies.get(outgoing.order_key)
+            if theirs is None or (row.imported_at is not None and row.imported_at >= self._copies_read_at):
+                theirs = row.payload  # not changed there since our last write (or written after the read)
+            status = (theirs or {}).get("orderStatus")
+            if status in LOCKED_STATUSES:
+                changes.closed_in_shipstation(row, status)
+                self.counts["closed_in_shipstation"] += 1
+                continue
+            result = order_merge(base=row.base_mapping or row.payload, theirs=theirs, ours=outgoing.payload)
+            outgoing.mapping, outgoing.payload = outgoing.payload, result.payload
+            if result.conflicts or result.kept:
+                outgoing.merge_note = {"conflicts": list(result.conflicts), "kept": list(result.kept)}
+                self.counts["merge_conflicts"] += len(result.conflicts)
+            send.append(outgoing)
+        changes.save()
+        return send
+
+    def _shipstation_copies(self, updates: list[Outgoing]) -> dict[str, dict]:
+        """ShipStation's orders of this store changed since the oldest of these updates was last written,
+        500 a page: one read per 500 changed orders, never one per order."""
+        written = [outgoing.row.imported_at for outgoing in updates if outgoing.row.imported_at is not None]
+        since = (min(written) if written else timezone.now()) - COPY_READ_MARGIN
+        if self._copies_since is None or since < self._copies_since:
+            read_at = timezone.now()
+            for order in self.client.iter_store_orders(self.store.shipstation_store_id, modify_date_start=since):
+                if order.get("orderKey"):
+                    self._copies[order["orderKey"]] = order
+            self._copies_since, self._copies_read_at = since, read_at
+        return self._copies
 
     def _submit(self, send: _Send) -> None:
         if self._calls is None:

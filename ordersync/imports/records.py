@@ -33,7 +33,8 @@ FAILED_RUNS_BEFORE_ATTENTION = 3
 
 _ROW_FIELDS = [
     "order_number", "ordertime_status", "last_modified", "buyer_email", "buyer_name", "skus", "source",
-    "state", "shipstation_order_id", "shipstation_status", "payload", "payload_hash", "rejection_reasons",
+    "state", "shipstation_order_id", "shipstation_status", "payload", "base_mapping", "payload_hash",
+    "rejection_reasons",
     "normalisations", "flags", "last_error", "needs_attention", "imported_at", "updated_at",
 ]
 
@@ -47,6 +48,8 @@ class Outgoing:
     row: SyncedOrder
     payload: dict
     content_hash: str
+    mapping: dict | None = None  # Order Time's own mapping, when the payload is a merge of it (the next base)
+    merge_note: dict | None = None  # what the merge kept and where both sides changed, for the timeline
 
     @property
     def order_key(self) -> str:
@@ -139,6 +142,22 @@ class OrderChanges:
         self._touch(row, "state", "flags")
         self._attempt(row, AttemptKind.CREATE_ORDERS, success=False, request=payload, error=message)
 
+    def closed_in_shipstation(self, row: SyncedOrder, status: str) -> None:
+        """Shipped or cancelled in ShipStation: nothing is written to it, and that is news, not a problem."""
+        row.shipstation_status = status
+        row.state = OrderState.CANCELLED if status == ShipStationStatus.CANCELLED else OrderState.IMPORTED
+        row.last_error = ""
+        self._touch(row, "state", "shipstation_status", "last_error")
+        self._attempt(row, AttemptKind.VALIDATION, success=True, response={"not_written": status},
+                      error=closed_in_shipstation_text(status))
+
+    def copy_unreadable(self, row: SyncedOrder, error: str) -> None:
+        """ShipStation's copy could not be read: never write blind. Pending, so the next cycle tries again."""
+        row.state = OrderState.PENDING
+        row.last_error = _("Waiting: ShipStation's copy could not be read before the update (%(error)s).") % {
+            "error": error}
+        self._touch(row, "state", "last_error")
+
     def reopened(self, row: SyncedOrder) -> None:
         """A person asked to try again: spent retries start afresh."""
         if row.state == OrderState.FAILED:
@@ -156,13 +175,15 @@ class OrderChanges:
         row.shipstation_order_id = result.order_id
         row.shipstation_status = outgoing.payload.get("orderStatus", "")
         row.payload = outgoing.payload
+        row.base_mapping = outgoing.mapping if outgoing.mapping is not None else outgoing.payload
         row.payload_hash = outgoing.content_hash
         row.imported_at = self.now
         row.last_error = ""
         self._touch(row, "needs_attention", "state", "shipstation_order_id", "shipstation_status", "payload",
-                    "payload_hash", "imported_at", "last_error")
+                    "base_mapping", "payload_hash", "imported_at", "last_error")
+        response = asdict(result) if outgoing.merge_note is None else {**asdict(result), "merge": outgoing.merge_note}
         self._attempt(row, AttemptKind.CREATE_ORDERS, success=True, request=outgoing.payload,
-                      response=asdict(result), duration_ms=duration_ms)
+                      response=response, duration_ms=duration_ms)
 
     def refused_as_locked(self, outgoing: Outgoing, result: OrderResult, duration_ms: int | None) -> None:
         row = outgoing.row
@@ -237,6 +258,12 @@ class OrderChanges:
                  duration_ms: int | None = None) -> None:
         self._attempts.append(Attempt(synced_order=row, sync_run=self.run, kind=kind, success=success,
                                       request=request, response=response, error=error, duration_ms=duration_ms))
+
+
+def closed_in_shipstation_text(status: str) -> str:
+    if status == ShipStationStatus.CANCELLED:
+        return _("Cancelled in ShipStation: the Order Time change was not sent.")
+    return _("Shipped in ShipStation: the Order Time change was not sent.")
 
 
 def _state_after_sending(payload: dict) -> str:

@@ -20,36 +20,71 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-# Keys ShipStation fills in on its side; never a merchant's change and never ours to send back.
-SHIPSTATION_SIDE_KEYS = frozenset({
-    "orderTotal", "createDate", "modifyDate", "userId", "externallyFulfilled", "externallyFulfilledBy",
-    "externallyFulfilledById", "externallyFulfilledByName", "labelMessages", "customerId", "shipDate",
-})
-ITEM_SIDE_KEYS = frozenset({"orderItemId", "createDate", "modifyDate", "productId", "fulfillmentSku", "upc"})
+Json = dict[str, Any]
+
+# Read-only in ShipStation's models (shipstation-v1.md §8): never a merchant's change, never sent back.
+READ_ONLY = {
+    "": frozenset({"orderId", "createDate", "modifyDate", "customerId", "orderTotal", "holdUntilDate", "userId",
+                   "externallyFulfilled", "externallyFulfilledBy", "externallyFulfilledById",
+                   "externallyFulfilledByName"}),
+    "shipTo": frozenset({"addressVerified"}),
+    "billTo": frozenset({"addressVerified"}),
+    "weight": frozenset({"WeightUnits"}),
+    "advancedOptions": frozenset({"mergedOrSplit", "mergedIds", "parentId"}),
+}
+ITEM_READ_ONLY = frozenset({"orderItemId", "createDate", "modifyDate"})
+# Compared without these as well: ShipStation fills them in from its product catalogue.
+ITEM_SIDE_KEYS = ITEM_READ_ONLY | {"productId", "fulfillmentSku", "upc"}
 # Nested objects merged key by key, so a merchant's address fix survives an Order Time change of another field.
 NESTED = frozenset({"shipTo", "billTo", "advancedOptions", "weight", "internationalOptions"})
 
 
 @dataclass(frozen=True)
 class MergeResult:
-    payload: dict
+    payload: Json
     conflicts: tuple[str, ...] = ()  # fields both sides changed; Order Time's value was sent
     kept: tuple[str, ...] = ()  # fields whose merchant value was kept over the mapping's
 
 
-def order_merge(*, base: dict | None, theirs: dict | None, ours: dict) -> MergeResult:
+def order_merge(*, base: Json | None, theirs: Json | None, ours: Json) -> MergeResult:
     """The payload to send; without ShipStation's copy there is nothing to keep, so ours as it is."""
     if theirs is None:
         return MergeResult(payload=dict(ours))
     conflicts: list[str] = []
     kept: list[str] = []
-    payload = _merge_object(base or {}, _without(theirs, SHIPSTATION_SIDE_KEYS), ours, "", conflicts, kept,
-                            top=True)
+    payload = _merge_object(base or {}, sendable(theirs), ours, "", conflicts, kept, top=True)
+    if _is_split(theirs) and theirs.get("orderId") is not None:
+        payload["orderId"] = theirs["orderId"]  # §8.1: an update of a split order names it by id
     return MergeResult(payload=payload, conflicts=tuple(conflicts), kept=tuple(kept))
 
 
-def _merge_object(base: dict, theirs: dict, ours: dict, prefix: str, conflicts: list[str], kept: list[str], *,
-                  top: bool = False) -> dict:
+def sendable(order: Json) -> Json:
+    """ShipStation's copy of an order without what it does not accept back."""
+    copy = _without(order, READ_ONLY[""])
+    for key in ("shipTo", "billTo", "weight", "advancedOptions"):
+        if isinstance(copy.get(key), dict):
+            copy[key] = _without(copy[key], READ_ONLY[key])
+    if isinstance(copy.get("items"), list):
+        copy["items"] = [_item_sendable(item) for item in copy["items"]]
+    return copy
+
+
+def _item_sendable(item: Any) -> Any:
+    if not isinstance(item, dict):
+        return item
+    line = _without(item, ITEM_READ_ONLY)
+    if isinstance(line.get("weight"), dict):
+        line["weight"] = _without(line["weight"], READ_ONLY["weight"])
+    return line
+
+
+def _is_split(order: Json) -> bool:
+    advanced = order.get("advancedOptions") or {}
+    return bool(advanced.get("mergedOrSplit")) or advanced.get("parentId") is not None
+
+
+def _merge_object(base: Json, theirs: Json, ours: Json, prefix: str, conflicts: list[str], kept: list[str], *,
+                  top: bool = False) -> Json:
     merged = dict(theirs)  # fields never mapped ride along
     for key in dict.fromkeys([*ours, *base]):
         path = f"{prefix}{key}"
@@ -66,17 +101,17 @@ def _merge_object(base: dict, theirs: dict, ours: dict, prefix: str, conflicts: 
         elif key in theirs:
             if their_value != ours_value:
                 kept.append(path)
-            merged[key] = theirs[key] if key != "items" else _items_without_side_keys(theirs[key])
+            merged[key] = theirs[key]
         else:
             merged[key] = ours.get(key)
     return merged
 
 
-def _as_dict(value: Any) -> dict:
+def _as_dict(value: Any) -> Json:
     return value if isinstance(value, dict) else {}
 
 
-def _without(document: dict, keys: frozenset[str]) -> dict:
+def _without(document: Json, keys: frozenset[str]) -> Json:
     return {key: value for key, value in document.items() if key not in keys}
 
 
@@ -109,12 +144,6 @@ def _number(value: Any) -> Decimal | None:
 
 def _looks_like_date(text: str) -> bool:
     return len(text) >= 19 and text[4] == "-" and text[7] == "-" and text[10] == "T" and text[13] == ":"
-
-
-def _items_without_side_keys(items: Any) -> Any:
-    if not isinstance(items, list):
-        return items
-    return [_without(item, ITEM_SIDE_KEYS) if isinstance(item, dict) else item for item in items]
 
 
 def _items_normal(items: Any) -> Any:

@@ -358,34 +358,35 @@ def test_a_voided_ship_doc_cancels_the_open_shipstation_order(open_store, ordert
     calls = shipstation_sim.stats.createorders_calls
     later = store_import_orders(store=open_store)
 
-    assert shipstation_sim.stats.createorders_calls == calls  # cancelled in ShipStation: locked, not re-sent
-    assert later.counts["locked"] == 1
+    assert shipstation_sim.stats.createorders_calls == calls  # cancelled in ShipStation: not written again
+    assert later.counts["closed_in_shipstation"] == 1 and later.counts["locked"] == 0
+    row.refresh_from_db()
+    assert not row.needs_attention and row.flags == []  # information, not a problem
 
 
-def test_an_order_shipstation_locked_is_not_sent_again_and_that_is_recorded(open_store, ordertime_sim, shipstation_sim):
+def test_an_order_shipped_in_shipstation_is_never_written_again_and_that_is_news(open_store, ordertime_sim,
+                                                                                   shipstation_sim):
     ordertime_sim.add_ship_docs(sample_docs())
     store_import_orders(store=open_store)
     key = order_key(open_store.order_key_prefix, "48213")
     shipstation_sim.create_label(orders_by_key(shipstation_sim)[key]["orderId"])  # shipped in ShipStation
+    calls = shipstation_sim.stats.createorders_calls
 
     ordertime_sim.modify("48213", InternalNotes="Too late")
     first = store_import_orders(store=open_store)
-
-    row = SyncedOrder.objects.get(order_key=key)
-    assert row.state == OrderState.LOCKED and "no longer be modified" in row.last_error
-    assert first.counts["locked"] == 1
-    assert orders_by_key(shipstation_sim)[key]["internalNotes"] == "Wrap the mug in bubble wrap."
-    calls = shipstation_sim.stats.createorders_calls
-
     ordertime_sim.modify("48213", InternalNotes="Even later")
     second = store_import_orders(store=open_store)
 
+    # The copy read before the update says shipped: no createorders call at all, not even a refused one.
     assert shipstation_sim.stats.createorders_calls == calls
-    assert second.counts["locked"] == 1
-    not_sent = row.attempts.filter(success=False).order_by("pk").last()
-    assert not_sent.request["internalNotes"] == "Even later" and "not sent" in not_sent.error
-    row.refresh_from_db()
-    assert any("not sent" in flag for flag in row.flags)
+    assert first.counts["closed_in_shipstation"] == 1 and second.counts["closed_in_shipstation"] == 1
+    assert first.status == second.status == RunStatus.SUCCEEDED
+    row = SyncedOrder.objects.get(order_key=key)
+    assert (row.state, row.shipstation_status, row.needs_attention, row.flags) == (
+        OrderState.IMPORTED, "shipped", False, [])
+    note = row.attempts.order_by("pk").last()
+    assert note.success and "Shipped in ShipStation" in note.error
+    assert orders_by_key(shipstation_sim)[key]["internalNotes"] == "Wrap the mug in bubble wrap."
 
 
 def test_an_order_failing_three_runs_needs_attention_until_retried(open_store, ordertime_sim, shipstation_sim):

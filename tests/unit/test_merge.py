@@ -27,7 +27,7 @@ def test_nothing_changed_anywhere_sends_shipstations_copy_without_its_own_keys()
     result = order_merge(base=BASE, theirs=shipstation_copy(), ours=BASE)
     assert result.conflicts == () and result.kept == ()
     assert "orderTotal" not in result.payload and "createDate" not in result.payload
-    assert result.payload["orderId"] == 55  # a split order must be addressed by its id
+    assert "orderId" not in result.payload  # only a split order is addressed by its id
     assert result.payload["items"] == [{"lineItemKey": "1", "sku": "A", "quantity": 1, "unitPrice": 9.5}]
 
 
@@ -47,7 +47,8 @@ def test_an_order_time_change_flows_and_merchant_only_fields_stay():
     assert payload["weight"] == {"value": 20.0, "units": "ounces"}
     assert payload["dimensions"]["length"] == 10 and payload["tagIds"] == [7]
     assert (payload["carrierCode"], payload["serviceCode"]) == ("ups", "ups_ground")
-    assert (payload["orderStatus"], payload["holdUntilDate"]) == ("on_hold", "2026-12-09")
+    assert payload["orderStatus"] == "on_hold"
+    assert "holdUntilDate" not in payload  # read-only in ShipStation's model (§8): never sent back
     assert payload["insuranceOptions"]["insuredValue"] == 50
     assert payload["shipTo"]["street1"] == "1 Main Street"
     assert result.conflicts == ()
@@ -100,3 +101,13 @@ def test_order_time_item_changes_flow_and_unchanged_items_keep_shipstations_line
 
 def test_without_shipstations_copy_the_mapping_goes_as_it_is():
     assert order_merge(base=BASE, theirs=None, ours=BASE).payload == BASE
+
+
+def test_read_only_fields_are_not_sent_back_and_a_split_order_is_named_by_id():
+    theirs = shipstation_copy(holdUntilDate="2026-12-09", shipTo={**BASE["shipTo"], "addressVerified": "ok"},
+                              weight={"value": 12.0, "units": "ounces", "WeightUnits": 1},
+                              advancedOptions={**BASE["advancedOptions"], "mergedOrSplit": True, "parentId": 54})
+    payload = order_merge(base=BASE, theirs=theirs, ours=BASE).payload
+    assert "holdUntilDate" not in payload and "addressVerified" not in payload["shipTo"]
+    assert "WeightUnits" not in payload["weight"] and "parentId" not in payload["advancedOptions"]
+    assert payload["orderId"] == 55
