@@ -190,7 +190,7 @@ class StoreAdmin(admin.ModelAdmin):
 
     # --- Test connection: as an action on the list and as a button on the store page ------------
 
-    @admin.action(description=_("Test connection"))
+    @admin.action(description=_("Test connection"), permissions=["change"])
     def test_connection(self, request, queryset):
         for store in queryset.select_related("ordertime_account", "shipstation_account"):
             self._report_connection(request, store)

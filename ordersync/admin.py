@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from connections.models import AuditLogEntry
 
-from .admin_views import ORDERTIME_APP_URL, order_document, rejection_explanations
+from .admin_views import ORDERTIME_APP_URL, order_document, redirect_back, rejection_explanations
 from .models import OrderState, ShipmentNotice, SyncedOrder, SyncRun
 
 ATTENTION_STATES = (OrderState.REJECTED, OrderState.FAILED, OrderState.LOCKED)
@@ -53,6 +53,12 @@ def run_each(model_admin, request, objects, call) -> int:
         else:
             done += 1
     return done
+
+
+def action_allowed(model_admin, request, action) -> bool:
+    """What Django checks before it lists an action, for the buttons that run one action on one object."""
+    return all(getattr(model_admin, f"has_{permission}_permission")(request)
+               for permission in getattr(action, "allowed_permissions", ()))
 
 
 def _report(model_admin, request, done: int, message: str) -> None:
@@ -118,6 +124,11 @@ class SyncedOrderAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def get_list_display(self, request):
+        if self.has_change_permission(request):
+            return self.list_display
+        return [name for name in self.list_display if name != "row_actions"]  # its button would answer 403
+
     @admin.display(description=_("state"), ordering="state")
     def state_badge(self, order: SyncedOrder) -> str:
         return badge(order.state, order.get_state_display())
@@ -145,36 +156,40 @@ class SyncedOrderAdmin(admin.ModelAdmin):
         extra = {"show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False, "show_delete": False}
         if order is not None:
             extra.update(order_story_context(order))
+            extra.update(may_change=self.has_change_permission(request, order), may_resend=self.has_resend_permission(request))
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
     # --- Actions: list (selection) and buttons (one order) -----------------------------------------
 
-    @admin.action(description=_("Retry the selected orders"))
+    def has_resend_permission(self, request) -> bool:
+        return request.user.has_perm(f"{self.opts.app_label}.resend_{self.opts.model_name}")
+
+    @admin.action(description=_("Retry the selected orders"), permissions=["change"])
     def retry(self, request, queryset):
         from .imports.actions import synced_order_retry
 
         done = run_each(self, request, queryset, lambda order: synced_order_retry(synced_order=order, actor=request.user))
         _report(self, request, done, ngettext("%(count)d order retried.", "%(count)d orders retried.", done))
 
-    @admin.action(description=_("Re-send the selected orders to ShipStation"))
+    @admin.action(description=_("Re-send the selected orders to ShipStation"), permissions=["resend"])
     def resend(self, request, queryset):
         from .imports.actions import synced_order_resend
 
         done = run_each(self, request, queryset, lambda order: synced_order_resend(synced_order=order, actor=request.user))
         _report(self, request, done, ngettext("%(count)d order re-sent.", "%(count)d orders re-sent.", done))
 
-    @admin.action(description=_("Mark the selected orders as handled"))
+    @admin.action(description=_("Mark the selected orders as handled"), permissions=["change"])
     def mark_handled(self, request, queryset):
         from .imports.actions import synced_order_mark_handled
 
         done = run_each(self, request, queryset, lambda order: synced_order_mark_handled(synced_order=order, actor=request.user))
         _report(self, request, done, ngettext("%(count)d order marked as handled.", "%(count)d orders marked as handled.", done))
 
-    @admin.action(description=_("Print packing slips"))
+    @admin.action(description=_("Print packing slips"), permissions=["view"])
     def print_packing_slips(self, request, queryset):
         return HttpResponseRedirect(_selection_url("ordersync_admin:packing_slips", queryset))
 
-    @admin.action(description=_("Print a pick list"))
+    @admin.action(description=_("Print a pick list"), permissions=["view"])
     def print_pick_list(self, request, queryset):
         return HttpResponseRedirect(_selection_url("ordersync_admin:pick_list", queryset))
 
@@ -183,11 +198,11 @@ class SyncedOrderAdmin(admin.ModelAdmin):
             if request.method != "POST":
                 return HttpResponseNotAllowed(["POST"])
             order = get_object_or_404(SyncedOrder, pk=object_id)
-            if not self.has_change_permission(request, order):
+            action = getattr(self, action_name)
+            if not action_allowed(self, request, action):
                 raise PermissionDenied
-            getattr(self, action_name)(request, SyncedOrder.objects.filter(pk=order.pk))
-            return HttpResponseRedirect(request.POST.get("next") or request.META.get("HTTP_REFERER")
-                                        or reverse("admin:ordersync_syncedorder_change", args=[order.pk]))
+            action(request, SyncedOrder.objects.filter(pk=order.pk))
+            return redirect_back(request, reverse("admin:ordersync_syncedorder_change", args=[order.pk]))
 
         return self.admin_site.admin_view(view)
 
@@ -282,14 +297,14 @@ class ShipmentNoticeAdmin(admin.ModelAdmin):
         extra = {"attempts": list(notice.attempts.order_by("at", "pk")) if notice else []}
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
-    @admin.action(description=_("Release the selected notices to Order Time now"))
+    @admin.action(description=_("Release the selected notices to Order Time now"), permissions=["change"])
     def release(self, request, queryset):
         from .shipments.services import notice_release
 
         done = run_each(self, request, queryset, lambda notice: notice_release(notice=notice, actor=request.user))
         _report(self, request, done, ngettext("%(count)d notice released.", "%(count)d notices released.", done))
 
-    @admin.action(description=_("Retry the selected notices"))
+    @admin.action(description=_("Retry the selected notices"), permissions=["change"])
     def retry(self, request, queryset):
         from .shipments.services import notice_retry
 

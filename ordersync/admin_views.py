@@ -35,11 +35,13 @@ def _require(request, permission: str) -> None:
         raise PermissionDenied
 
 
-def _back(request, default: str) -> HttpResponseRedirect:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        target = default
-    return HttpResponseRedirect(target)
+def redirect_back(request, default: str) -> HttpResponseRedirect:
+    """Back to ``next`` or the referring page when it is on this site, else to ``default``: never off-site."""
+    for target in (request.POST.get("next"), request.GET.get("next"), request.META.get("HTTP_REFERER")):
+        if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                      require_https=request.is_secure()):
+            return HttpResponseRedirect(target)
+    return HttpResponseRedirect(default)
 
 
 def _page(request, template: str, title: str, **context) -> TemplateResponse:
@@ -69,7 +71,7 @@ def sync_now(request, store_id: int, kind: str):
     transaction.on_commit(lambda: task.delay(store.pk, "admin"))
     text = gettext("Import queued for %(store)s.") if kind == RunKind.IMPORT else gettext("Shipment update queued for %(store)s.")
     messages.success(request, text % {"store": store.name})
-    return _back(request, reverse("ordersync_admin:dashboard"))
+    return redirect_back(request, reverse("ordersync_admin:dashboard"))
 
 
 def runs_progress(request):

@@ -54,6 +54,8 @@ class SyncedOrder(models.Model):
         verbose_name = _("synced order")
         verbose_name_plural = _("synced orders")
         ordering = ["-updated_at"]
+        # Re-sending writes over whatever ShipStation holds now; it is granted apart from retry and handled.
+        permissions = [("resend_syncedorder", _("Can re-send orders to ShipStation"))]
         constraints = [
             models.UniqueConstraint(fields=["store", "ordertime_order_id"], name="one_synced_order_per_ship_doc"),
         ]
