@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from .credential_rules import credential_validate, username_validate
 from .models import (
     DEFAULT_ORDERTIME_URL,
     DEFAULT_SHIPSTATION_URL,
@@ -40,6 +41,7 @@ class SecretFieldsMixin:
         for name in self.secret_fields:
             field = self.fields[name]
             field.widget = SecretInput()
+            field.validators.append(credential_validate)
             self.initial[name] = ""
             field.required = not stored
             if stored:
@@ -47,6 +49,8 @@ class SecretFieldsMixin:
                 field.help_text = _("The stored value is never shown. Leave blank to keep it; type a new one to replace it.")
         if self.url_field:
             self.fields[self.url_field].validators.append(service_url_validate)
+        if "username" in self.fields:
+            self.fields["username"].validators.append(username_validate)
 
     def clean(self):
         cleaned = super().clean()
@@ -95,12 +99,16 @@ class StoreConnectForm(forms.Form):
     """Everything ``store_connect`` needs to create a verified store in one step."""
 
     name = forms.CharField(label=_("Store name"), max_length=100)
-    ordertime_username = forms.CharField(label=_("Order Time master-admin username"), max_length=200)
-    ordertime_api_key = forms.CharField(label=_("Order Time shipping integration API key"), widget=SecretInput())
+    ordertime_username = forms.CharField(label=_("Order Time master-admin username"), max_length=200,
+                                         validators=[username_validate])
+    ordertime_api_key = forms.CharField(label=_("Order Time shipping integration API key"), widget=SecretInput(),
+                                        validators=[credential_validate])
     ordertime_url = forms.URLField(label=_("Order Time endpoint URL"), initial=DEFAULT_ORDERTIME_URL, assume_scheme="https",
                                     validators=[service_url_validate])
-    shipstation_api_key = forms.CharField(label=_("ShipStation API key"), widget=SecretInput())
-    shipstation_api_secret = forms.CharField(label=_("ShipStation API secret"), widget=SecretInput())
+    shipstation_api_key = forms.CharField(label=_("ShipStation API key"), widget=SecretInput(),
+                                          validators=[credential_validate])
+    shipstation_api_secret = forms.CharField(label=_("ShipStation API secret"), widget=SecretInput(),
+                                             validators=[credential_validate])
     shipstation_url = forms.URLField(label=_("ShipStation base URL"), initial=DEFAULT_SHIPSTATION_URL,
                                       assume_scheme="https", validators=[service_url_validate])
     shipstation_store_id = forms.IntegerField(

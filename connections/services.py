@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 from .clients import errors
 from .clients.statuses import normalise_status
 from .clients_for_store import ordertime_client_for, shipstation_client_for
+from .credential_rules import credentials_check
 from .models import (
     DEFAULT_ORDERTIME_URL,
     DEFAULT_SHIPSTATION_URL,
@@ -66,6 +67,9 @@ def _redacted(url: str) -> str:
 
 def _describe(service: str, exc: errors.ClientError, url: str) -> str:
     # Translated in the language of whoever ran the check (the admin's, or English on the command line).
+    if isinstance(exc, errors.CredentialsUnusable):
+        return gettext("The stored %(service)s credentials contain a character that cannot be sent; "
+                       "enter them again") % {"service": service}
     if isinstance(exc, errors.AuthenticationFailed):
         if service == "Order Time":
             return gettext("Order Time rejected the username or API key")
@@ -158,8 +162,12 @@ def store_connect(
 ) -> Store:
     """Create the store called ``name`` or update it, then verify both connections.
 
-    On a failed check the whole change is rolled back and ``ConnectionCheckFailed`` names the problem.
+    On a failed check the whole change is rolled back and ``ConnectionCheckFailed`` names the problem;
+    credentials Basic auth cannot carry raise ``CredentialRefused`` before anything is written.
     """
+    credentials_check(username=ordertime_username, secrets={
+        gettext("Order Time API key"): ordertime_api_key, gettext("ShipStation API key"): shipstation_api_key,
+        gettext("ShipStation API secret"): shipstation_api_secret})
     store = Store.objects.select_related("ordertime_account", "shipstation_account").filter(name=name).first()
     created = store is None
     if created:

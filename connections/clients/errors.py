@@ -27,6 +27,10 @@ class AuthenticationFailed(ClientError):
     """401/403: the service rejected the credentials. Retrying will not help."""
 
 
+class CredentialsUnusable(AuthenticationFailed):
+    """The stored key or secret cannot be sent at all (a character outside Latin-1). Re-entering fixes it."""
+
+
 class NotFound(ClientError):
     """404: the resource (an order, a store, a webhook) does not exist."""
 

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import requests
 from requests.adapters import HTTPAdapter
 
+from .auth import BasicAuth
 from .errors import (
     AuthenticationFailed,
     NotFound,
@@ -57,7 +58,7 @@ class Transport:
 
     service: str
     base_url: str
-    auth: tuple[str, str]
+    auth: tuple[str, str] = field(repr=False)
     timeout: tuple[float, float] = (5.0, 30.0)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     rate_limit: RateLimitHook | None = None
@@ -74,7 +75,7 @@ class Transport:
             adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16)
             self.session.mount("http://", adapter)
             self.session.mount("https://", adapter)
-        self.session.auth = self.auth
+        self.session.auth = BasicAuth(*self.auth, service=self.service)
         self.session.headers["User-Agent"] = self.user_agent
 
     def url(self, path: str) -> str:

@@ -28,7 +28,14 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as safe_fromstring
 
 from .dates import format_ordertime, format_ordertime_date, parse_ordertime
-from .errors import AuthenticationFailed, NotFound, ProtocolError, RequestRejected, Unreachable
+from .errors import (
+    AuthenticationFailed,
+    CredentialsUnusable,
+    NotFound,
+    ProtocolError,
+    RequestRejected,
+    Unreachable,
+)
 from .http import EXCERPT_CHARS, RetryPolicy, Transport, excerpt
 from .types import ExportPage, OTAddress, OTItem, OTOption, OTOrder, ParseProblem, ShipNotice
 
@@ -149,6 +156,8 @@ class OrderTimeClient:
         """One call to the endpoint, with the merchant-facing messages for the two setup mistakes."""
         try:
             return self.transport.request(method, self.endpoint_url, **kwargs)
+        except CredentialsUnusable:
+            raise
         except AuthenticationFailed as exc:
             raise AuthenticationFailed(
                 "Order Time rejected the username or API key", service=SERVICE, status=exc.status, excerpt=exc.excerpt

@@ -20,7 +20,14 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 import requests
 
 from .dates import format_shipstation, parse_shipstation, parse_shipstation_date, shipstation_window_start
-from .errors import AuthenticationFailed, NotFound, ProtocolError, RequestRejected, ServerError
+from .errors import (
+    AuthenticationFailed,
+    CredentialsUnusable,
+    NotFound,
+    ProtocolError,
+    RequestRejected,
+    ServerError,
+)
 from .http import RetryPolicy, Transport, excerpt
 from .ratelimit import InMemoryRateLimiter, RateLimiter
 from .types import (
@@ -314,6 +321,8 @@ class ShipStationClient:
     def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         try:
             return self.transport.request(method, path, **kwargs)
+        except CredentialsUnusable:
+            raise
         except AuthenticationFailed as exc:
             raise AuthenticationFailed("ShipStation rejected the API key or secret", service=SERVICE,
                                        status=exc.status, excerpt=exc.excerpt) from exc

@@ -21,6 +21,7 @@ from connections.clients.shipstation import MAX_ORDERS_PER_CALL
 from connections.clients.types import OTOrder
 from connections.clients_for_store import ordertime_client_for
 from connections.models import Store
+from connections.redaction import person_error_text
 from connections.service_urls import store_service_url_problem
 from connections.services import ServiceCheck, store_record_health
 from ordersync.locks import store_lock
@@ -49,11 +50,6 @@ def store_import_orders(*, store: Store, since: datetime | None = None, trigger:
             return SyncRun.objects.create(store=fresh, kind=RunKind.IMPORT, trigger=trigger, status=RunStatus.FAILED,
                                           errors=[problem], finished_at=timezone.now())
         return _import_cycle(store=fresh, since=since, trigger=trigger)
-
-
-def run_error_text(exc: BaseException) -> str:
-    """What a run's errors keep of an exception the cycle did not expect (the one place that writes it)."""
-    return repr(exc)
 
 
 def _import_cycle(*, store: Store, since: datetime | None, trigger: str) -> SyncRun:
@@ -92,7 +88,7 @@ def _import_cycle(*, store: Store, since: datetime | None, trigger: str) -> Sync
         pipeline.record_shipstation_health()
     except Exception as exc:
         pipeline.close()
-        _finish(run, pipeline, pages, status=RunStatus.FAILED, errors=[run_error_text(exc)])
+        _finish(run, pipeline, pages, status=RunStatus.FAILED, errors=[person_error_text(exc, store=store)])
         raise
 
     walk.clean = walk.clean and not pipeline.batch_errors

@@ -28,6 +28,7 @@ from connections.clients.ordertime import RenderedShipNotice, render_ship_notice
 from connections.clients.shipstation import ShipStationClient, is_trusted_resource_url
 from connections.clients_for_store import ordertime_client_for, shipstation_client_for
 from connections.models import HealthState, Store
+from connections.redaction import person_error_text
 from connections.service_urls import store_service_url_problem
 from connections.services import ServiceCheck, audit_log_record, store_record_health
 from ordersync.emails import (
@@ -198,7 +199,7 @@ def _update_cycle(*, store: Store, since: datetime | None, trigger: str) -> Sync
         store_record_health(store=store, shipstation=ServiceCheck(False, exc.message))
         return _finish(run, counts, client, status=RunStatus.FAILED, error=exc.message)
     except Exception as exc:
-        _finish(run, counts, client, status=RunStatus.FAILED, error=repr(exc))
+        _finish(run, counts, client, status=RunStatus.FAILED, error=person_error_text(exc, store=store))
         raise
     if since is None:
         # A re-read from a chosen time (--since) must not move the cursors past a gap it did not read.

@@ -235,24 +235,23 @@ def test_a_500_on_one_batch_leaves_it_pending_and_the_next_run_imports_it(open_s
     assert open_store.import_cursor == again.window_end
 
 
-def test_an_unexpected_error_reaches_the_run_only_through_run_error_text(open_store, ordertime_sim, shipstation_sim,
-                                                                         monkeypatch):
-    """The one place a later redaction hooks into: the run keeps what ``run_error_text`` makes of the crash."""
+def test_an_unexpected_error_is_stored_without_the_stores_secrets(open_store, ordertime_sim, shipstation_sim,
+                                                                   monkeypatch):
+    """A crash whose text carries the keys (as a UnicodeEncodeError of the auth header would) is stored masked."""
     ordertime_sim.add_ship_docs(make_sample_docs(120, seed=6))
-    seen = []
-    original = cycle.run_error_text
+    key = open_store.ordertime_account.api_key
+    secret = open_store.shipstation_account.api_secret
 
-    def redacted(exc):
-        seen.append(exc)
-        return "redacted: " + type(exc).__name__
+    def crash(self, *args, **kwargs):
+        raise RuntimeError(f"cannot send {key!r} with {secret}")
 
-    monkeypatch.setattr(cycle, "run_error_text", redacted)
-    import_killed_after_createorders(open_store, monkeypatch)
+    monkeypatch.setattr(cycle.Pipeline, "send_all", crash)
+    with pytest.raises(RuntimeError):
+        store_import_orders(store=open_store)
 
     crashed = SyncRun.objects.get(store=open_store)
-    assert crashed.errors == ["redacted: RuntimeError"]
-    assert [str(exc) for exc in seen] == ["worker killed after createorders answered"]
-    assert original(RuntimeError("boom")) == "RuntimeError('boom')"  # today: the exception's repr
+    assert crashed.status == RunStatus.FAILED
+    assert crashed.errors == ["RuntimeError: cannot send '****' with ****"]
 
 
 def test_a_crash_between_push_and_record_leaves_no_duplicate_after_a_rerun(open_store, ordertime_sim, shipstation_sim, monkeypatch):

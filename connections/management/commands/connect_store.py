@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from connections.credential_rules import CredentialRefused
 from connections.services import ConnectionCheckFailed, parse_status_option, store_connect
 
 
@@ -36,7 +37,7 @@ class Command(BaseCommand):
                 statuses=statuses,
                 verify=not opts["no_verify"],
             )
-        except ConnectionCheckFailed as exc:
+        except (ConnectionCheckFailed, CredentialRefused) as exc:
             raise CommandError(str(exc)) from exc
         verified = "not verified (--no-verify)" if opts["no_verify"] else "both connections verified"
         self.stdout.write(f'Store "{store.name}" connected: {verified}.')
