@@ -46,7 +46,8 @@ def shipstation_limiter_for(account) -> RateLimiter:
 
 
 def _new_limiter(key_id: str) -> RateLimiter:
-    options = {"reserve": settings.ORDERSYNC_RATE_LIMIT_RESERVE, "reset_margin": settings.ORDERSYNC_RATE_LIMIT_RESET_MARGIN}
+    options = {"reserve": settings.ORDERSYNC_RATE_LIMIT_RESERVE, "reset_margin": settings.ORDERSYNC_RATE_LIMIT_RESET_MARGIN,
+               "max_wait": settings.ORDERSYNC_RATE_LIMIT_MAX_WAIT}
     client = shared_redis()
     if client is None:
         return InMemoryRateLimiter(**options)

@@ -193,6 +193,11 @@ ORDERSYNC_SHIPMENT_OVERLAP_MINUTES = env.int("ORDERSYNC_SHIPMENT_OVERLAP_MINUTES
 ORDERSYNC_SHIPMENT_DEEP_OVERLAP_MINUTES = env.int("ORDERSYNC_SHIPMENT_DEEP_OVERLAP_MINUTES", default=24 * 60)
 ORDERSYNC_SHIPMENT_DEEP_EVERY_MINUTES = env.int("ORDERSYNC_SHIPMENT_DEEP_EVERY_MINUTES", default=6 * 60)
 ORDERSYNC_HTTP_TIMEOUT = env.float("ORDERSYNC_HTTP_TIMEOUT", default=30.0)
+# Bounds on what a broken or hostile server can make us do: the longest rate-limit wait slept through
+# (longer ones stop the cycle with the reason), export pages walked, and bytes read of one answer.
+ORDERSYNC_RATE_LIMIT_MAX_WAIT = env.float("ORDERSYNC_RATE_LIMIT_MAX_WAIT", default=120.0)
+ORDERSYNC_EXPORT_MAX_PAGES = env.int("ORDERSYNC_EXPORT_MAX_PAGES", default=10_000)
+ORDERSYNC_MAX_RESPONSE_BYTES = env.int("ORDERSYNC_MAX_RESPONSE_BYTES", default=20 * 1024 * 1024)
 # Plain-http service addresses carry keys in clear text: development and the simulators only.
 ORDERSYNC_ALLOW_HTTP_SERVICES = env.bool("ORDERSYNC_ALLOW_HTTP_SERVICES", default=DEBUG)
 # Ship notices one task sends; the rest waits for a follow-up task queued behind other stores' work.

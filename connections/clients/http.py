@@ -5,6 +5,7 @@ exponential backoff with full jitter for 5xx and timeouts, and a rate-limit hook
 from __future__ import annotations
 
 import logging
+import math
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -29,6 +30,11 @@ from .errors import (
 log = logging.getLogger(__name__)
 
 EXCERPT_CHARS = 300
+DEFAULT_MAX_RESPONSE_BYTES = 20 * 1024 * 1024
+READ_CHUNK_BYTES = 64 * 1024
+# ShipStation's rate windows last a minute; a Reset or Retry-After longer than this is broken or hostile
+# and is treated as absent, so that one answer cannot park work (or, shared, the whole fleet) for years.
+MAX_BELIEVED_RESET = 3600.0
 
 
 class RateLimitHook(Protocol):
@@ -44,8 +50,9 @@ class RetryPolicy:
     attempts: int = 4
     base_delay: float = 0.5
     max_delay: float = 30.0
-    # The longest 429 wait the transport sleeps through itself; longer ones raise RateLimited.
-    max_rate_limit_wait: float = 65.0
+    # The longest rate-limit wait anything sleeps through; a longer one raises RateLimited, whose
+    # retry_after is capped to it too, so a hostile Reset header cannot park work for years.
+    max_rate_limit_wait: float = 120.0
 
     def backoff(self, attempt: int) -> float:
         """Full jitter (AWS architecture blog): uniform in [0, min(cap, base·2^attempt)]."""
@@ -67,6 +74,8 @@ class Transport:
     session: requests.Session | None = None
     sleep: Callable[[float], None] = time.sleep
     user_agent: str = "Ordersync/0.1"
+    # Bodies are streamed and read up to this many (decompressed) bytes; a longer one is a ProtocolError.
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
@@ -92,6 +101,7 @@ class Transport:
         """
         url = self.url(path)
         kwargs.setdefault("timeout", self.timeout)
+        kwargs["stream"] = True
         attempts = self.retry.attempts if retry_unsafe else 1
         last_error: Exception | None = None
         for attempt in range(attempts):
@@ -100,6 +110,7 @@ class Transport:
             try:
                 with self.concurrency() if self.concurrency is not None else nullcontext():
                     response = self.session.request(method, url, **kwargs)
+                    read_capped(response, self.max_response_bytes, service=self.service)
             except (requests.Timeout, requests.ConnectionError) as exc:
                 last_error = Unreachable(
                     f"{self.service} did not answer ({type(exc).__name__})", service=self.service
@@ -112,11 +123,18 @@ class Transport:
                 self.rate_limit.after_response(response.headers, response.status_code)
             if response.status_code == 429:
                 wait = retry_after_seconds(response.headers)
+                cap = self.retry.max_rate_limit_wait
+                if wait > cap:
+                    raise RateLimited(
+                        f"{self.service} asked to wait {wait:.0f} s, longer than the {cap:.0f} s limit; "
+                        f"stopped here, to try again later",
+                        retry_after=wait, service=self.service, status=429, excerpt=excerpt(response),
+                    )
                 last_error = RateLimited(
                     f"{self.service} rate limit reached; retry in {wait:.0f} s",
                     retry_after=wait, service=self.service, status=429, excerpt=excerpt(response),
                 )
-                if wait <= self.retry.max_rate_limit_wait and attempt + 1 < attempts:
+                if attempt + 1 < attempts:
                     log.info("%s rate-limited; waiting %.1f s", self.service, wait)
                     self.sleep(wait)
                     continue
@@ -142,10 +160,53 @@ def retry_after_seconds(headers: Mapping[str, str], default: float = 60.0) -> fl
         if value is None:
             continue
         try:
-            return max(0.0, float(value))
+            seconds = float(value)
         except ValueError:
             continue
+        if math.isnan(seconds) or seconds > MAX_BELIEVED_RESET:
+            continue
+        return max(0.0, seconds)
     return default
+
+
+def read_capped(response: requests.Response, limit: int, *, service: str) -> None:
+    """Read a streamed body into ``response.content``, refusing one longer than ``limit`` bytes.
+
+    Counted after decompression, so a small gzip bomb is refused as soon as it grows past the limit.
+    A broken body (bad chunking, a bad gzip stream) becomes a ProtocolError with one line of reason;
+    timeouts and dropped connections pass through, to be retried like any other.
+    """
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit and "Content-Encoding" not in response.headers:
+        response.close()
+        raise _too_large(service, limit, response.status_code)
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in response.iter_content(READ_CHUNK_BYTES):
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(service, limit, response.status_code)
+            chunks.append(chunk)
+    except (requests.Timeout, requests.ConnectionError):
+        response.close()
+        raise
+    except requests.RequestException as exc:
+        response.close()
+        raise ProtocolError(f"{service} sent a body that could not be read ({type(exc).__name__})",
+                            service=service, status=response.status_code) from exc
+    except ProtocolError:
+        response.close()
+        raise
+    # requests' own way of holding a body read in full: .content, .text and .json() all read from here.
+    # Read to the end, the connection has already gone back to the pool.
+    response._content = b"".join(chunks)
+    response._content_consumed = True
+
+
+def _too_large(service: str, limit: int, status: int) -> ProtocolError:
+    size = f"{limit / (1024 * 1024):g} MB" if limit >= 1024 * 1024 else f"{limit} bytes"
+    return ProtocolError(f"{service} sent a body larger than the {size} limit; not read", service=service, status=status)
 
 
 def excerpt(response: requests.Response) -> str:

@@ -36,7 +36,7 @@ from .errors import (
     RequestRejected,
     Unreachable,
 )
-from .http import EXCERPT_CHARS, RetryPolicy, Transport, excerpt
+from .http import DEFAULT_MAX_RESPONSE_BYTES, EXCERPT_CHARS, RetryPolicy, Transport, excerpt
 from .types import ExportPage, OTAddress, OTItem, OTOption, OTOrder, ParseProblem, ShipNotice
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 SERVICE = "Order Time"
 ACCEPT_XML = "application/xml, text/xml"
 NOTICE_CONTENT_TYPE = "text/xml; charset=utf-8"
+DEFAULT_MAX_PAGES = 10_000  # an export claiming more is refused, not walked
 MAX_SERVICE_CHARS = 50  # §6.2: Service is 0–50 characters; we truncate rather than be refused
 CREDENTIAL_CHECK_WINDOW = timedelta(minutes=1)
 
@@ -62,6 +63,8 @@ class OrderTimeClient:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         concurrency: Callable[[], AbstractContextManager] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_pages: int = DEFAULT_MAX_PAGES,
     ):
         # §2: Basic auth only; user-info in the URL would put the key into every log line.
         self.endpoint_url = _without_user_info(endpoint_url)
@@ -75,7 +78,9 @@ class OrderTimeClient:
             concurrency=concurrency,
             session=session,
             sleep=sleep,
+            max_response_bytes=max_response_bytes,
         )
+        self.max_pages = max_pages
 
     # ------------------------------------------------------------------ export (§3)
 
@@ -93,7 +98,7 @@ class OrderTimeClient:
         }
         response = self._send("GET", params=params, headers={"Accept": ACCEPT_XML})
         _require_xml_content_type(response)
-        return parse_export(response.content, page=page)
+        return parse_export(response.content, page=page, max_pages=self.max_pages)
 
     def iter_pages(self, start: datetime, end: datetime) -> Iterator[ExportPage]:
         """Every page of one window, page 1 first (§3.2). The window is the caller's and never moves.
@@ -293,7 +298,7 @@ _HTML_ENTITY = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);
 _XML_PREDEFINED = {"amp", "lt", "gt", "quot", "apos"}
 
 
-def parse_export(body: bytes, *, page: int = 1) -> ExportPage:
+def parse_export(body: bytes, *, page: int = 1, max_pages: int = DEFAULT_MAX_PAGES) -> ExportPage:
     """One export reply → ExportPage. Raises ProtocolError only when the document as a whole is unusable."""
     text = _document_text(body)
     try:
@@ -307,7 +312,11 @@ def parse_export(body: bytes, *, page: int = 1) -> ExportPage:
             f"Order Time export has root <{root.tag}>, expected <Orders>", service=SERVICE, excerpt=text[:EXCERPT_CHARS]
         )
     orders = tuple(_parse_order(element) for element in root.findall("Order"))
-    return ExportPage(page=page, pages=_page_count(root, has_orders=bool(orders), excerpt_text=text), orders=orders)
+    pages = _page_count(root, has_orders=bool(orders), excerpt_text=text)
+    if pages > max_pages:
+        raise ProtocolError(f"Order Time export claims {pages} pages, more than the limit of {max_pages}; not walked",
+                            service=SERVICE, excerpt=text[:EXCERPT_CHARS])
+    return ExportPage(page=page, pages=pages, orders=orders)
 
 
 def _document_text(body: bytes) -> str:
@@ -318,7 +327,11 @@ def _document_text(body: bytes) -> str:
     back to the declared encoding. The parser then gets text, to which no declaration applies.
     """
     if body.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return _TEXT_DECLARATION.sub("", body.decode("utf-16"), count=1)
+        try:
+            return _TEXT_DECLARATION.sub("", body.decode("utf-16"), count=1)
+        except UnicodeDecodeError as exc:
+            raise ProtocolError("Order Time export starts as UTF-16 but is not valid UTF-16", service=SERVICE,
+                                excerpt=body[:EXCERPT_CHARS].decode("utf-16", "replace")) from exc
     declared = _declared_encoding(body)
     try:
         text = body.decode("utf-8-sig")

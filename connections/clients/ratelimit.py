@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from .errors import RateLimited
+from .http import MAX_BELIEVED_RESET
 from .types import RateLimitState
 
 DEFAULT_BLOCK_SECONDS = 60.0  # §2: wait this long after a 429 without a Reset header
@@ -58,10 +59,16 @@ def plan_request(window: RateLimitWindow, now: float, *, reserve: int, reset_mar
 def record_response(
     window: RateLimitWindow, now: float, headers: Mapping[str, str], status: int, *, default_block: float
 ) -> None:
-    """Fold one answer's headers (and a 429) into the window."""
+    """Fold one answer's headers (and a 429) into the window.
+
+    A Reset beyond ``MAX_BELIEVED_RESET`` is not believed (ShipStation's windows last a minute): the
+    shared window must not let one broken or hostile answer hold every worker of the fleet for years.
+    """
     limit = _header_int(headers, "X-Rate-Limit-Limit")
     remaining = _header_int(headers, "X-Rate-Limit-Remaining")
     reset = _header_float(headers, "X-Rate-Limit-Reset")
+    if reset is not None and reset > MAX_BELIEVED_RESET:
+        reset = None
     if limit is not None:
         window.limit = limit
     if reset is not None:
@@ -153,7 +160,8 @@ class RateLimiter(ABC):
             self.waits.append(wait)
             if self.max_wait is not None and wait > self.max_wait:
                 raise RateLimited(
-                    f"{self.service} rate limit: next request allowed in {wait:.0f} s",
+                    f"{self.service} rate limit: next request allowed in {wait:.0f} s, longer than the "
+                    f"{self.max_wait:.0f} s limit; stopped here, to try again later",
                     retry_after=wait, service=self.service,
                 )
             self.sleep(wait)

@@ -28,7 +28,7 @@ from .errors import (
     RequestRejected,
     ServerError,
 )
-from .http import RetryPolicy, Transport, excerpt
+from .http import DEFAULT_MAX_RESPONSE_BYTES, RetryPolicy, Transport, excerpt
 from .ratelimit import InMemoryRateLimiter, RateLimiter
 from .types import (
     CarrierService,
@@ -111,6 +111,7 @@ class ShipStationClient:
         rate_limiter: RateLimiter | None = None,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ):
         self.rate_limiter = rate_limiter or InMemoryRateLimiter(sleep=sleep)
         self._counter = _CountingHook(self.rate_limiter)
@@ -123,6 +124,7 @@ class ShipStationClient:
             rate_limit=self._counter,
             session=session,
             sleep=sleep,
+            max_response_bytes=max_response_bytes,
         )
 
     @property
@@ -167,7 +169,7 @@ class ShipStationClient:
             raise ProtocolError("ShipStation createorders answer has no results list", service=SERVICE,
                                 excerpt=_excerpt_json(body))
         results = _match_results(orders, [r for r in body["results"] if isinstance(r, dict)])
-        has_errors = bool(body.get("hasErrors")) or any(not r.success for r in results)
+        has_errors = body.get("hasErrors") is True or any(not r.success for r in results)
         return CreateOrdersResult(has_errors=has_errors, results=tuple(results))
 
     def create_order(self, order: dict) -> dict:
@@ -334,7 +336,7 @@ class ShipStationClient:
         response = self._send(method, path, **kwargs)
         try:
             return response.json()
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError; RecursionError: nesting
             raise ProtocolError(f"ShipStation answered {path} with something that is not JSON", service=SERVICE,
                                 status=response.status_code, excerpt=excerpt(response)) from exc
 
@@ -424,12 +426,18 @@ def _match_results(orders: list[dict], results: list[dict]) -> list[OrderResult]
             matched.append(OrderResult(order_key=str(key or ""), order_number=str(order.get("orderNumber") or ""),
                                        success=False, error_message="ShipStation returned no result for this order"))
             continue
+        success = raw.get("success")
+        error_message = str(raw.get("errorMessage") or "")
+        if not isinstance(success, bool):
+            # "false" is a true value in Python; only a real boolean says the order was saved.
+            error_message = f"ShipStation answered success={_excerpt_json(success)}, not true or false; " \
+                            f"counted as not saved. {error_message}".strip()
         matched.append(OrderResult(
             order_key=str(raw.get("orderKey") or key or ""),
             order_number=str(raw.get("orderNumber") or order.get("orderNumber") or ""),
-            success=bool(raw.get("success")),
+            success=success is True,
             order_id=_int_or_none(raw.get("orderId")),
-            error_message=str(raw.get("errorMessage") or ""),
+            error_message=error_message,
         ))
     return matched
 
@@ -439,7 +447,7 @@ def _parse_store(raw: Mapping[str, Any]) -> SSStore:
         store_id=int(raw["storeId"]),
         store_name=str(raw.get("storeName") or ""),
         marketplace_name=str(raw.get("marketplaceName") or ""),
-        active=bool(raw.get("active", True)),
+        active=_boolean(raw, "active", default=True),
     )
 
 
@@ -450,7 +458,7 @@ def _parse_webhook(raw: Mapping[str, Any]) -> Webhook:
         url=str(raw.get("Url") or raw.get("target_url") or ""),
         name=str(raw.get("Name") or raw.get("friendly_name") or ""),
         store_id=_int_or_none(raw.get("StoreID", raw.get("store_id"))),
-        active=bool(raw.get("Active", True)),
+        active=_boolean(raw, "Active", default=True),
     )
 
 
@@ -478,8 +486,8 @@ def parse_shipment(raw: Mapping[str, Any]) -> Shipment:
             service_code=_text(raw.get("serviceCode")),
             shipment_cost=_money(raw.get("shipmentCost")),
             insurance_cost=_money(raw.get("insuranceCost")),
-            is_return_label=bool(raw.get("isReturnLabel")),
-            voided=bool(raw.get("voided")),
+            is_return_label=_boolean(raw, "isReturnLabel", default=False),
+            voided=_boolean(raw, "voided", default=False),
             void_date=parse_shipstation(raw["voidDate"]) if raw.get("voidDate") else None,
             customer_email=_text(raw.get("customerEmail")),
             store_id=_int_or_none(options.get("storeId")),
@@ -515,7 +523,7 @@ def parse_fulfillment(raw: Mapping[str, Any]) -> Fulfillment:
             tracking_number=_text(raw.get("trackingNumber")),
             carrier_code=_text(raw.get("carrierCode")),
             fulfillment_fee=_money(raw.get("fulfillmentFee")),
-            voided=bool(raw.get("voided")),
+            voided=_boolean(raw, "voided", default=False),
             void_date=parse_shipstation(raw["voidDate"]) if raw.get("voidDate") else None,
             customer_email=_text(raw.get("customerEmail")),
             ship_to=parse_address(raw.get("shipTo")),
@@ -530,6 +538,17 @@ def _expect_list(body: Any, what: str) -> list:
         raise ProtocolError(f"ShipStation answered a list of {what} with something else", service=SERVICE,
                             excerpt=_excerpt_json(body))
     return body
+
+
+def _boolean(raw: Mapping[str, Any], key: str, *, default: bool) -> bool:
+    """A JSON boolean; null or absent is ``default``. Anything else (``"false"``, ``0``) is not trusted."""
+    value = raw.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise ProtocolError(f"ShipStation answered {key}={_excerpt_json(value)}, not true or false", service=SERVICE,
+                            excerpt=_excerpt_json(raw))
+    return value
 
 
 def _money(value: Any) -> Decimal:

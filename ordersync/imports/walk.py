@@ -78,8 +78,12 @@ class Walk:
         """The page to read next, or None when the walk is done."""
         if not self.pages:
             return 1
-        order = [1, *range(self.pages, 1, -1), *([1] if self.pages > 1 else [])]
-        return order[self.position] if self.position < len(order) else None
+        # Worked out, never listed: a page count is the server's word, and a list of it costs memory.
+        if self.position == 0:
+            return 1
+        if self.position < self.pages:
+            return self.pages - self.position + 1
+        return 1 if self.position == self.pages and self.pages > 1 else None
 
     def page_read(self, page: ExportPage) -> None:
         if not self.pages:
