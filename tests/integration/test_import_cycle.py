@@ -209,6 +209,28 @@ def test_a_429_in_the_middle_is_waited_out(open_store, ordertime_sim, shipstatio
     assert run.status == RunStatus.SUCCEEDED and run.counts["imported"] == 250
 
 
+def test_a_429_asking_for_a_long_wait_stops_the_cycle_with_its_reason(open_store, ordertime_sim, shipstation_sim,
+                                                                      monkeypatch):
+    """A Reset longer than ORDERSYNC_RATE_LIMIT_MAX_WAIT is not slept: the cycle stops, says why, loses nothing."""
+    shipstation_sim.rate_window_seconds = 500.0  # the 429's X-Rate-Limit-Reset says about 500 s
+    ordertime_sim.add_ship_docs(make_sample_docs(250, seed=4))
+    on_nth_createorders(monkeypatch, 2, lambda: shipstation_sim.faults.update(fail_next=[429]))
+    slept = []
+    monkeypatch.setattr("time.sleep", lambda seconds: slept.append(seconds))
+
+    run = store_import_orders(store=open_store)
+
+    assert not [s for s in slept if s > settings.ORDERSYNC_RATE_LIMIT_MAX_WAIT]
+    assert shipstation_sim.stats.injected_429s == 1
+    assert run.status in (RunStatus.PARTIAL, RunStatus.FAILED)
+    assert any("longer than the 120 s limit" in error for error in run.errors), run.errors
+    imported = len(orders_by_key(shipstation_sim))
+    assert imported == 100 and run.counts["imported"] == 100
+    assert SyncedOrder.objects.filter(store=open_store, state=OrderState.PENDING).count() == 150
+    open_store.refresh_from_db()
+    assert open_store.import_cursor is None  # the window is read again by the next cycle
+
+
 def test_a_500_on_one_batch_leaves_it_pending_and_the_next_run_imports_it(open_store, ordertime_sim, shipstation_sim, monkeypatch):
     ordertime_sim.add_ship_docs(make_sample_docs(250, seed=5))
     on_nth_createorders(monkeypatch, 2, lambda: shipstation_sim.faults.update(fail_next=[500] * 4))
