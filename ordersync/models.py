@@ -18,6 +18,20 @@ class OrderState(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class Lifecycle(models.TextChoices):
+    """Where the order is in its life after the import (docs/decisions.md, "One lifecycle per order")."""
+
+    NOT_SENT = "", _("Not in ShipStation")
+    IMPORTED = "imported", _("Imported")
+    ON_HOLD = "on_hold", _("On hold in ShipStation")
+    SHIPPED = "shipped", _("Shipped")
+    NOTIFIED = "notified", _("Order Time notified")
+    CANCELLED = "cancelled", _("Cancelled in ShipStation")
+    SPLIT = "split", _("Split in ShipStation")
+    MERGED = "merged", _("Merged in ShipStation")
+    DELETED = "deleted", _("Deleted in ShipStation")
+
+
 class SyncedOrder(models.Model):
     """One Order Time ship doc and the one ShipStation order it becomes."""
 
@@ -29,6 +43,11 @@ class SyncedOrder(models.Model):
     state = models.CharField(_("state"), max_length=12, choices=OrderState.choices, default=OrderState.PENDING, db_index=True)
     ordertime_status = models.CharField(_("Order Time status"), max_length=100, blank=True)
     shipstation_status = models.CharField(_("ShipStation status"), max_length=20, blank=True)
+    lifecycle = models.CharField(_("lifecycle"), max_length=10, choices=Lifecycle.choices, default=Lifecycle.NOT_SENT,
+                                 blank=True, db_index=True)
+    tracking_number = models.CharField(_("tracking number"), max_length=100, blank=True)
+    carrier_code = models.CharField(_("carrier"), max_length=50, blank=True)
+    shipped_at = models.DateTimeField(_("label created"), null=True, blank=True)
     last_modified = models.DateTimeField(_("Order Time LastModified"), null=True, blank=True)
     buyer_email = models.CharField(_("buyer e-mail"), max_length=200, blank=True)
     buyer_name = models.CharField(_("buyer"), max_length=200, blank=True)

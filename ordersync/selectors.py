@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,6 +21,13 @@ def imported_count(*, store: Store) -> int:
 def notified_count(*, store: Store) -> int:
     """Notices Order Time accepted, including ones a later void flagged: Order Time was told all the same."""
     return ShipmentNotice.objects.filter(store=store, sent_at__isnull=False).count()
+
+
+def lifecycle_counts(*, store: Store) -> dict[str, int]:
+    """Orders in ShipStation per lifecycle state (``imported``, ``on_hold``, ``shipped``, ``notified``, ...)."""
+    rows = (SyncedOrder.objects.filter(store=store).exclude(lifecycle="").values("lifecycle")
+            .annotate(count=Count("pk")).order_by("lifecycle"))
+    return {item["lifecycle"]: item["count"] for item in rows}
 
 
 def rejected_orders(*, store: Store) -> list[dict]:
@@ -82,6 +89,7 @@ def store_sync_report(*, store: Store) -> dict:
         "rejected": rejected_orders(store=store),
         "held": held_orders(store=store),
         "notified": notified_count(store=store),
+        "lifecycle": lifecycle_counts(store=store),
         "errors": errors,
         "needs_attention": attention,
     }

@@ -491,6 +491,7 @@ def parse_shipment(raw: Mapping[str, Any]) -> Shipment:
             void_date=parse_shipstation(raw["voidDate"]) if raw.get("voidDate") else None,
             customer_email=_text(raw.get("customerEmail")),
             store_id=_int_or_none(options.get("storeId")),
+            parent_order_id=_int_or_none(options.get("parentId")),
             ship_to=parse_address(raw.get("shipTo")),
             items=tuple(_parse_shipment_item(item) for item in raw.get("shipmentItems") or [] if isinstance(item, dict)),
             custom_field1=_text(options.get("customField1")),

@@ -197,6 +197,8 @@ class Shipment:
     void_date: datetime | None
     customer_email: str = ""
     store_id: int | None = None
+    # The order ShipStation split this label's order off from (``advancedOptions.parentId``), else None.
+    parent_order_id: int | None = None
     ship_to: SSAddress = field(default_factory=SSAddress)
     items: tuple[ShipmentItem, ...] = ()
     custom_field1: str = ""

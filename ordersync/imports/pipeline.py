@@ -26,10 +26,11 @@ from connections.clients.types import OrderResult, OTOrder
 from connections.clients_for_store import shipstation_client_for
 from connections.models import Store
 from connections.services import ServiceCheck, status_mappings_for, store_record_health
+from ordersync.lifecycle import GONE
 from ordersync.mapping.imports import Held, ImportOptions, Rejected, map_order
-from ordersync.mapping.merge import order_merge
+from ordersync.mapping.merge import is_split, order_merge
 from ordersync.mapping.payload import ot_order_from_dict, payload_hash
-from ordersync.models import OrderState, SyncedOrder, SyncRun
+from ordersync.models import Lifecycle, OrderState, SyncedOrder, SyncRun
 
 from . import records
 from .records import LOCKED_STATUSES, OrderChanges, Outgoing
@@ -124,8 +125,11 @@ class Pipeline:
         self._rows_in_flight: set[int] = set()
         # §8.6: an update without storeId moves the order to the first manual store, out of the label poll.
         self._options = import_options_for(store)
-        # ShipStation's current copies by orderKey, read in bulk once per cycle, and from when.
+        # ShipStation's current copies by orderKey and by orderId, read in bulk once per cycle, and from when;
+        # and the orders merged away into another (orderId → the order they were merged into).
         self._copies: dict[str, dict] = {}
+        self._copies_by_id: dict[int, dict] = {}
+        self._merged_into: dict[int, int] = {}
         self._copies_since: datetime | None = None
         self._copies_read_at = timezone.now()
 
@@ -160,6 +164,13 @@ class Pipeline:
             self.counts["held"] += 1
             return
         changes.mapped(row, outcome.notes)
+        if row.lifecycle in GONE:
+            if not force:  # merged away or deleted in ShipStation: only a person's re-send creates it again
+                self.counts["gone_from_shipstation"] += 1
+                return
+            self._queue[row.pk] = Outgoing(row=row, payload=outcome.order, content_hash=content_hash(outcome.order),
+                                           recreate=True)
+            return
         digest = content_hash(outcome.order)
         if not force and digest == row.payload_hash and row.shipstation_order_id is not None:
             changes.unchanged(row)
@@ -255,7 +266,7 @@ class Pipeline:
         """The batch with every update merged into ShipStation's current copy (docs/decisions.md, "Who owns
         which field"). Updates to orders shipped or cancelled there are dropped; if the copies cannot be
         read, the updates wait for the next cycle rather than being written blind."""
-        updates = [outgoing for outgoing in batch if outgoing.row.shipstation_order_id is not None]
+        updates = [outgoing for outgoing in batch if _is_update(outgoing)]
         if not updates:
             return batch
         changes = OrderChanges(run=self.run)
@@ -270,14 +281,20 @@ class Pipeline:
             self.batch_errors.append(_("ShipStation's copy of %(count)d orders could not be read; their updates "
                                        "wait for the next cycle: %(error)s") % {"count": len(updates),
                                                                                 "error": exc.message})
-            return [outgoing for outgoing in batch if outgoing.row.shipstation_order_id is None]
+            return [outgoing for outgoing in batch if not _is_update(outgoing)]
         send = []
         for outgoing in batch:
             row = outgoing.row
-            if row.shipstation_order_id is None:
+            if not _is_update(outgoing):
                 send.append(outgoing)
                 continue
-            theirs = copies.get(outgoing.order_key)
+            order_id = int(row.shipstation_order_id or 0)  # an update: ShipStation has it
+            into = self._merged_into.get(order_id)
+            if into is not None:
+                changes.gone_from_shipstation(row, Lifecycle.MERGED, into=into)
+                self.counts["merged_in_shipstation"] += 1
+                continue
+            theirs = self._copies_by_id.get(order_id) or copies.get(outgoing.order_key)
             if theirs is None or (row.imported_at is not None and row.imported_at >= self._copies_read_at):
                 theirs = row.payload  # not changed there since our last write (or written after the read)
             status = (theirs or {}).get("orderStatus")
@@ -287,6 +304,11 @@ class Pipeline:
                 continue
             result = order_merge(base=row.base_mapping or row.payload, theirs=theirs, ours=outgoing.payload)
             outgoing.mapping, outgoing.payload = outgoing.payload, result.payload
+            # Every update names its order: a split one must (§7.1), and a deleted one then fails instead of
+            # being created again by the upsert.
+            outgoing.payload["orderId"] = order_id
+            advanced = (theirs or {}).get("advancedOptions") or {}
+            outgoing.split = is_split(theirs or {}) and not advanced.get("mergedIds")
             if result.conflicts or result.kept:
                 outgoing.merge_note = {"conflicts": list(result.conflicts), "kept": list(result.kept)}
                 self.counts["merge_conflicts"] += len(result.conflicts)
@@ -304,6 +326,11 @@ class Pipeline:
             for order in self.client.iter_store_orders(self.store.shipstation_store_id, modify_date_start=since):
                 if order.get("orderKey"):
                     self._copies[order["orderKey"]] = order
+                if not isinstance(order.get("orderId"), int):
+                    continue
+                self._copies_by_id[order["orderId"]] = order
+                for merged_id in (order.get("advancedOptions") or {}).get("mergedIds") or ():
+                    self._merged_into[int(merged_id)] = order["orderId"]
             self._copies_since, self._copies_read_at = since, read_at
         return self._copies
 
@@ -355,8 +382,26 @@ class Pipeline:
         self.counts["locked"] += len(outcome.locked)
         if send.retry_alone:
             return [_Send(batch=[outgoing], retry_alone=False) for outgoing in outcome.failed]
-        self.counts["failed"] += len(outcome.failed)
+        deleted = self._deleted_in_shipstation([outgoing for outgoing in outcome.failed if _is_update(outgoing)])
+        self.counts["failed"] += len(outcome.failed) - len(deleted)
         return []
+
+    def _deleted_in_shipstation(self, failed_updates: list[Outgoing]) -> list[Outgoing]:
+        """Of updates ShipStation refused twice, those whose order it no longer has (404 on read): recorded
+        as deleted there, not as failures. One read per such order, never one per update."""
+        deleted = []
+        changes = OrderChanges(run=self.run)
+        for outgoing in failed_updates:
+            try:
+                self.client.get_order(int(outgoing.row.shipstation_order_id or 0))
+            except errors.NotFound:
+                changes.gone_from_shipstation(outgoing.row, Lifecycle.DELETED)
+                deleted.append(outgoing)
+            except errors.ClientError:
+                continue  # unknown: the update stays pending and is tried again next cycle
+        changes.save()
+        self.counts["deleted_in_shipstation"] += len(deleted)
+        return deleted
 
     def _batch_failed(self, batch: list[Outgoing], exc: errors.ClientError, started: float) -> None:
         log.warning("createorders for %d orders of store %s failed: %s", len(batch), self.store, exc)
@@ -366,6 +411,11 @@ class Pipeline:
         self.batch_errors.append(
             _("ShipStation createorders for %(count)d orders failed: %(error)s") % {"count": len(batch), "error": exc.message}
         )
+
+
+def _is_update(outgoing: Outgoing) -> bool:
+    """An order ShipStation has (and that is not being created again at a person's request)."""
+    return outgoing.row.shipstation_order_id is not None and not outgoing.recreate
 
 
 def _elapsed_ms(started: float) -> int:

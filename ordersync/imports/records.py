@@ -18,9 +18,10 @@ from django.utils.translation import gettext as _
 from connections.clients.types import CreateOrdersResult, OrderResult, OTOrder
 from connections.models import ShipStationStatus, Store
 from ordersync.bulk import rows_insert, rows_update
+from ordersync.lifecycle import lifecycle_after_closed, lifecycle_after_write
 from ordersync.mapping.imports import buyer_email, order_key
 from ordersync.mapping.payload import ot_order_to_dict
-from ordersync.models import Attempt, AttemptKind, OrderState, SyncedOrder, SyncRun
+from ordersync.models import Attempt, AttemptKind, Lifecycle, OrderState, SyncedOrder, SyncRun
 
 # States that are the last word on a ship doc version: the same version read again needs no work.
 # ``failed`` is here because its retries are spent; a person (or a newer version) takes it from there.
@@ -34,7 +35,7 @@ FAILED_RUNS_BEFORE_ATTENTION = 3
 _ROW_FIELDS = [
     "order_number", "ordertime_status", "last_modified", "buyer_email", "buyer_name", "skus", "source",
     "state", "shipstation_order_id", "shipstation_status", "payload", "base_mapping", "payload_hash",
-    "rejection_reasons",
+    "rejection_reasons", "lifecycle",
     "normalisations", "flags", "last_error", "needs_attention", "imported_at", "updated_at",
 ]
 
@@ -50,6 +51,8 @@ class Outgoing:
     content_hash: str
     mapping: dict | None = None  # Order Time's own mapping, when the payload is a merge of it (the next base)
     merge_note: dict | None = None  # what the merge kept and where both sides changed, for the timeline
+    split: bool = False  # ShipStation's copy was split (this payload names its orderId)
+    recreate: bool = False  # merged away or deleted in ShipStation, and a person asked to create it again
 
     @property
     def order_key(self) -> str:
@@ -146,10 +149,24 @@ class OrderChanges:
         """Shipped or cancelled in ShipStation: nothing is written to it, and that is news, not a problem."""
         row.shipstation_status = status
         row.state = OrderState.CANCELLED if status == ShipStationStatus.CANCELLED else OrderState.IMPORTED
+        row.lifecycle = lifecycle_after_closed(row.lifecycle, status=status)
         row.last_error = ""
-        self._touch(row, "state", "shipstation_status", "last_error")
+        self._touch(row, "state", "shipstation_status", "lifecycle", "last_error")
         self._attempt(row, AttemptKind.VALIDATION, success=True, response={"not_written": status},
                       error=closed_in_shipstation_text(status))
+
+    def gone_from_shipstation(self, row: SyncedOrder, lifecycle: str, *, into: int | None = None) -> None:
+        """Merged into another order or deleted in ShipStation: not written and not created again, unless
+        a person re-sends it from the admin."""
+        row.lifecycle = lifecycle
+        row.state = OrderState.IMPORTED
+        row.last_error = ""
+        self._touch(row, "lifecycle", "state", "last_error")
+        if lifecycle == Lifecycle.MERGED:
+            text = _("Merged in ShipStation into order %(order_id)s: not written again.") % {"order_id": into}
+        else:
+            text = _("Deleted in ShipStation: not created again unless you re-send it.")
+        self._attempt(row, AttemptKind.VALIDATION, success=True, response={"not_written": lifecycle}, error=text)
 
     def copy_unreadable(self, row: SyncedOrder, error: str) -> None:
         """ShipStation's copy could not be read: never write blind. Pending, so the next cycle tries again."""
@@ -174,13 +191,14 @@ class OrderChanges:
         row.state = _state_after_sending(outgoing.payload)
         row.shipstation_order_id = result.order_id
         row.shipstation_status = outgoing.payload.get("orderStatus", "")
+        row.lifecycle = lifecycle_after_write(row.lifecycle, status=row.shipstation_status, split=outgoing.split)
         row.payload = outgoing.payload
         row.base_mapping = outgoing.mapping if outgoing.mapping is not None else outgoing.payload
         row.payload_hash = outgoing.content_hash
         row.imported_at = self.now
         row.last_error = ""
         self._touch(row, "needs_attention", "state", "shipstation_order_id", "shipstation_status", "payload",
-                    "base_mapping", "payload_hash", "imported_at", "last_error")
+                    "base_mapping", "payload_hash", "imported_at", "last_error", "lifecycle")
         response = asdict(result) if outgoing.merge_note is None else {**asdict(result), "merge": outgoing.merge_note}
         self._attempt(row, AttemptKind.CREATE_ORDERS, success=True, request=outgoing.payload,
                       response=response, duration_ms=duration_ms)

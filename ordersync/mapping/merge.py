@@ -53,8 +53,6 @@ def order_merge(*, base: Json | None, theirs: Json | None, ours: Json) -> MergeR
     conflicts: list[str] = []
     kept: list[str] = []
     payload = _merge_object(base or {}, sendable(theirs), ours, "", conflicts, kept, top=True)
-    if _is_split(theirs) and theirs.get("orderId") is not None:
-        payload["orderId"] = theirs["orderId"]  # §8.1: an update of a split order names it by id
     return MergeResult(payload=payload, conflicts=tuple(conflicts), kept=tuple(kept))
 
 
@@ -78,7 +76,8 @@ def _item_sendable(item: Any) -> Any:
     return line
 
 
-def _is_split(order: Json) -> bool:
+def is_split(order: Json) -> bool:
+    """ShipStation split this order, or merged others into it."""
     advanced = order.get("advancedOptions") or {}
     return bool(advanced.get("mergedOrSplit")) or advanced.get("parentId") is not None
 

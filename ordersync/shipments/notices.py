@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
@@ -19,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from connections.clients.types import Fulfillment, Shipment
 from connections.models import NoticeTiming, Store
+from ordersync.lifecycle import lifecycle_after_labels
 from ordersync.models import NoticeSource, NoticeState, ShipmentNotice, SyncedOrder
 
 from .content import Label, label_to_dict
@@ -28,6 +30,9 @@ from .content import Label, label_to_dict
 TOLD_STATES = (NoticeState.SENT, NoticeState.SENDING, NoticeState.RETRYING)
 # States a label can no longer leave: nothing more will be sent for it.
 FINAL_STATES = (NoticeState.SENT, NoticeState.SKIPPED_RETURN, NoticeState.SKIPPED_VOID, NoticeState.FLAGGED)
+# A live label (neither voided nor a return) whose notice Order Time has not had yet.
+UNSENT_LABEL_STATES = (NoticeState.PENDING, NoticeState.DELAYED, NoticeState.HELD, NoticeState.SENDING,
+                       NoticeState.RETRYING)
 
 
 def notice_due_q(now: datetime) -> Q:
@@ -141,6 +146,9 @@ def shipment_notice_record(*, store: Store, label: Label, synced_order: SyncedOr
         notice.synced_order = synced_order
     _apply(notice, label, notice.synced_order, timezone.now())
     notice.save()
+    if notice.synced_order_id is not None and (created or before != (notice.state, notice.voided_at,
+                                                                     notice.synced_order_id)):
+        synced_order_lifecycle_refresh(order_id=notice.synced_order_id)
     return Recorded(notice=notice, created=created, changed=created or before != (notice.state, notice.voided_at, notice.synced_order_id))
 
 
@@ -154,3 +162,22 @@ def notice_mark_released(*, notice: ShipmentNotice) -> ShipmentNotice:
     notice.due_at = None
     notice.save(update_fields=["state", "due_at", "updated_at"])
     return notice
+
+
+def synced_order_lifecycle_refresh(*, order_id: int) -> None:
+    """The order's lifecycle, tracking number and carrier from its live labels: shipped while a label's
+    notice is owed, notified once every one was sent, back to imported (or on hold) when all are voided.
+    Called in the transaction that changed one of its notices."""
+    order = SyncedOrder.objects.select_for_update().get(pk=order_id)
+    live = list(ShipmentNotice.objects.filter(synced_order_id=order_id,
+                                              state__in=(*UNSENT_LABEL_STATES, NoticeState.SENT))
+                .order_by("-label_created_at", "-pk").values("state", "tracking_number", "carrier_code",
+                                                             "label_created_at"))
+    unsent = sum(1 for notice in live if notice["state"] != NoticeState.SENT)
+    lifecycle = lifecycle_after_labels(order.lifecycle, shipstation_status=order.shipstation_status,
+                                       unsent=unsent, sent=len(live) - unsent)
+    latest: dict[str, Any] = dict(live[0]) if live else {"tracking_number": "", "carrier_code": "", "label_created_at": None}
+    changed = (lifecycle, latest["tracking_number"], latest["carrier_code"], latest["label_created_at"])
+    if changed != (order.lifecycle, order.tracking_number, order.carrier_code, order.shipped_at):
+        order.lifecycle, order.tracking_number, order.carrier_code, order.shipped_at = changed
+        order.save(update_fields=["lifecycle", "tracking_number", "carrier_code", "shipped_at", "updated_at"])

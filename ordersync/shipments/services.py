@@ -59,6 +59,7 @@ from .notices import (
     notices_due,
     shipment_notice_record,
     synced_order_flag,
+    synced_order_lifecycle_refresh,
 )
 
 log = logging.getLogger(__name__)
@@ -76,15 +77,17 @@ def order_unknown_flag() -> str:
 
 
 def synced_order_for_label(*, store: Store, label: Label) -> SyncedOrder | None:
-    """Our order for a label: by orderKey when ShipStation sends it, else by ShipStation's orderId."""
+    """Our order for a label: by orderKey when ShipStation sends it, else by ShipStation's orderId; a label on
+    an order ShipStation split off belongs to the order it was split from (field-mapping.md, Direction 2)."""
     orders = SyncedOrder.objects.filter(store=store)
     order_key = getattr(label, "order_key", "")
     if order_key:
         found = orders.filter(order_key=order_key).first()
         if found is not None:
             return found
-    if label.order_id is not None:
-        return orders.filter(shipstation_order_id=label.order_id).first()
+    for order_id in (label.order_id, getattr(label, "parent_order_id", None)):
+        if order_id is not None and (found := orders.filter(shipstation_order_id=order_id).first()) is not None:
+            return found
     return None
 
 
@@ -414,6 +417,8 @@ def _record_sent(notice: ShipmentNotice, *, duration_ms: int, resend: bool) -> S
         notice.needs_attention = False
     notice.save()
     _attempt(notice, success=True, duration_ms=duration_ms, resend=resend)
+    if notice.synced_order_id is not None:
+        synced_order_lifecycle_refresh(order_id=notice.synced_order_id)
     if notice.store.ordertime_health != HealthState.OK:
         store_record_health(store=notice.store, ordertime=ServiceCheck(True, _("Order Time accepted a ship notice")))
     return notice

@@ -27,7 +27,7 @@ def test_nothing_changed_anywhere_sends_shipstations_copy_without_its_own_keys()
     result = order_merge(base=BASE, theirs=shipstation_copy(), ours=BASE)
     assert result.conflicts == () and result.kept == ()
     assert "orderTotal" not in result.payload and "createDate" not in result.payload
-    assert "orderId" not in result.payload  # only a split order is addressed by its id
+    assert "orderId" not in result.payload  # the pipeline names every update by its id, not the merge
     assert result.payload["items"] == [{"lineItemKey": "1", "sku": "A", "quantity": 1, "unitPrice": 9.5}]
 
 
@@ -103,11 +103,11 @@ def test_without_shipstations_copy_the_mapping_goes_as_it_is():
     assert order_merge(base=BASE, theirs=None, ours=BASE).payload == BASE
 
 
-def test_read_only_fields_are_not_sent_back_and_a_split_order_is_named_by_id():
+def test_read_only_fields_are_not_sent_back():
     theirs = shipstation_copy(holdUntilDate="2026-12-09", shipTo={**BASE["shipTo"], "addressVerified": "ok"},
                               weight={"value": 12.0, "units": "ounces", "WeightUnits": 1},
                               advancedOptions={**BASE["advancedOptions"], "mergedOrSplit": True, "parentId": 54})
     payload = order_merge(base=BASE, theirs=theirs, ours=BASE).payload
     assert "holdUntilDate" not in payload and "addressVerified" not in payload["shipTo"]
     assert "WeightUnits" not in payload["weight"] and "parentId" not in payload["advancedOptions"]
-    assert payload["orderId"] == 55
+    assert "orderId" not in payload

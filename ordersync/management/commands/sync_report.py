@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from connections.models import Store
+from ordersync.models import Lifecycle
 from ordersync.selectors import sync_report
 
 
@@ -32,6 +33,10 @@ class Command(BaseCommand):
         write(self.style.MIGRATE_HEADING(store["name"]))
         write("  " + _("Imported into ShipStation: %(count)d") % {"count": store["imported"]})
         write("  " + _("Ship notices sent to Order Time: %(count)d") % {"count": store["notified"]})
+        if store["lifecycle"]:
+            labels = dict(Lifecycle.choices)
+            write("  " + _("In ShipStation: %(states)s") % {"states": ", ".join(
+                f"{labels.get(state, state)} {count}" for state, count in store["lifecycle"].items())})
         write("  " + _("Rejected: %(count)d") % {"count": len(store["rejected"])})
         for order in store["rejected"]:
             write(f"    #{order['order_number']}")
