@@ -100,18 +100,20 @@ class SyncedOrderAdmin(admin.ModelAdmin):
     change_form_template = "admin/ordersync/syncedorder/change_form.html"
     change_list_template = "admin/ordersync/syncedorder/change_list.html"
     # The fix button sits next to the state, where the eye is, before columns that may scroll off.
-    list_display = ["order_number", "state_badge", "row_actions", "store", "buyer_name", "ordertime_status", "seen"]
+    list_display = ["order_number", "state_badge", "row_actions", "lifecycle_badge", "tracking_number", "store",
+                    "buyer_name", "ordertime_status", "seen"]
     list_display_links = ["order_number"]
     list_filter = [
-        ("store", admin.RelatedFieldListFilter), "state", NeedsAttentionFilter,
+        ("store", admin.RelatedFieldListFilter), "state", "lifecycle", NeedsAttentionFilter,
         ("first_seen_at", titled(admin.DateFieldListFilter, _("first seen"))),
     ]
     list_select_related = ["store"]
-    search_fields = ["order_number", "buyer_name", "buyer_email", "skus"]
-    search_help_text = _("Order number, buyer name or e-mail, or SKU.")
+    search_fields = ["order_number", "buyer_name", "buyer_email", "skus", "tracking_number"]
+    search_help_text = _("Order number, buyer name or e-mail, SKU, or tracking number.")
     actions = ["retry", "resend", "mark_handled", "print_packing_slips", "print_pick_list"]
     fieldsets = [
-        (None, {"fields": ["store", "order_number", "state_badge", "ordertime_status", "shipstation_status",
+        (None, {"fields": ["store", "order_number", "state_badge", "lifecycle_badge", "ordertime_status",
+                           "shipstation_status", "tracking_number", "carrier_code", "shipped_at",
                            "buyer_name", "buyer_email", "attention", "last_error"]}),
         (_("Identifiers"), {"classes": ["collapse"], "fields": [
             "ordertime_order_id", "order_key", "shipstation_order_id", "last_modified", "imported_at", "handled_at",
@@ -132,6 +134,10 @@ class SyncedOrderAdmin(admin.ModelAdmin):
     @admin.display(description=_("state"), ordering="state")
     def state_badge(self, order: SyncedOrder) -> str:
         return badge(order.state, order.get_state_display())
+
+    @admin.display(description=_("in ShipStation"), ordering="lifecycle")
+    def lifecycle_badge(self, order: SyncedOrder) -> str:
+        return badge(order.lifecycle or "not_sent", order.get_lifecycle_display())
 
     @admin.display(description=_("first seen"), ordering="first_seen_at")
     def seen(self, order: SyncedOrder):

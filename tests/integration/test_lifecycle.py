@@ -170,3 +170,18 @@ def test_sync_report_counts_each_lifecycle_state(store, imported, ordertime_sim,
 
     (report,) = json.loads(out.getvalue())["stores"]
     assert report["lifecycle"] == {"imported": 1, "cancelled": 1}
+
+
+def test_the_order_list_and_page_show_the_lifecycle_and_tracking_number(store, imported, shipstation_sim,
+                                                                       admin_client):
+    shipstation_sim.create_label(imported[DOC]["orderId"], tracking_number="TRK-ADMIN-7")
+    store_update_shipments(store=store)
+    notified = row()
+
+    listing = admin_client.get("/admin/ordersync/syncedorder/").content.decode()
+    page = admin_client.get(f"/admin/ordersync/syncedorder/{notified.pk}/change/").content.decode()
+    filtered = admin_client.get("/admin/ordersync/syncedorder/?lifecycle=notified").content.decode()
+
+    assert "badge-notified" in listing and "TRK-ADMIN-7" in listing and "badge-imported" in listing
+    assert "Order Time notified" in page and "TRK-ADMIN-7" in page
+    assert notified.order_number in filtered and row(OTHER).order_number not in filtered
