@@ -217,7 +217,8 @@ def map_order(order: OTOrder, options: ImportOptions) -> MappedOrder | Rejected 
 
     _check_order_fields(order, found)
     ship_to = _map_ship_to(order, options, found)
-    items = [_map_item(position, item, options, found) for position, item in enumerate(order.items, 1)]
+    items = [_map_item(position, item, options, found) for position, item in enumerate(order.items, 1)
+             if not _left_out(position, item, found)]
     _check_has_physical_items(order, found)
     total_weight = _total_weight(order, options.weight_unit)
 
@@ -387,11 +388,26 @@ def _checked_weight_units(position: int, item: OTItem, found: _Collector) -> str
     return units
 
 
+def _is_zero_quantity(item: OTItem) -> bool:
+    return item.quantity is not None and item.quantity == 0
+
+
+def _left_out(position: int, item: OTItem, found: _Collector) -> bool:
+    """A line with quantity 0 (a refunded or removed line, as Order Time exports it) is left out of the
+    order, with a note; it has nothing to pack, weigh or pay for (docs/decisions.md)."""
+    if not _is_zero_quantity(item):
+        return False
+    found.notes.append(f'Item {position} ({item.sku or item.name or "no SKU"}) has quantity 0 and was left out.')
+    return True
+
+
 def _check_has_physical_items(order: OTOrder, found: _Collector) -> None:
     if not order.items:
         found.reject("Items", "", "has no items to ship")
     elif all(item.adjustment for item in order.items):
         found.reject("Items", "", "has only adjustment lines (coupons or discounts), nothing to ship")
+    elif all(item.adjustment or _is_zero_quantity(item) for item in order.items):
+        found.reject("Items", "", "has no line to ship: every item has quantity 0")
 
 
 def _total_weight(order: OTOrder, store_unit: str) -> Decimal:

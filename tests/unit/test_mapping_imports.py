@@ -538,13 +538,34 @@ def test_option_weights_count_when_the_item_itself_has_none():
     assert sent(order)["items"][0]["weight"] == {"value": 0.5, "units": "ounces"}
 
 
-@pytest.mark.parametrize(("quantity", "text"), [(Decimal("1.5"), "1.5"), (Decimal("0"), "0"), (Decimal("-2"), "-2"),
-                                                  (Decimal("2.0"), "2.0")])
+@pytest.mark.parametrize(("quantity", "text"), [(Decimal("1.5"), "1.5"), (Decimal("-2"), "-2"), (Decimal("2.0"), "2.0")])
 def test_quantity_that_is_not_a_whole_number_of_at_least_one_is_rejected(quantity, text):
     [reason] = reasons(with_item(order_1187(), 2, quantity=quantity, quantity_text=text))
 
     assert (reason.field, reason.value) == ("Items/Item[2]/Quantity", text)
     assert str(reason) == f'Item 2 quantity "{text}" is not a whole number of at least 1.'
+
+
+def test_a_line_with_quantity_zero_is_left_out_with_a_note_and_the_order_goes():
+    order = with_item(order_1187(), 2, quantity=Decimal("0"), quantity_text="0")
+    kept = [item for item in order.items if item.quantity != 0]
+
+    result = mapped(order)
+
+    assert [item["sku"] for item in result.order["items"]] == [item.sku for item in kept]
+    assert any("Item 2" in note and "quantity 0" in note for note in result.notes)
+    refunded = order.items[1]
+    weight_of_rest = sent(replace(order, items=tuple(kept)))["weight"]
+    assert result.order["weight"] == weight_of_rest, refunded  # a line not shipped weighs nothing
+
+
+def test_an_order_whose_every_line_has_quantity_zero_is_rejected():
+    order = order_1187()
+    zeroed = tuple(replace(item, quantity=Decimal("0"), quantity_text="0") for item in order.items)
+
+    assert reason_fields(replace(order, items=zeroed)) == ["Items"]
+    [reason] = reasons(replace(order, items=zeroed))
+    assert "quantity 0" in str(reason)
 
 
 def test_missing_quantity_is_rejected():
