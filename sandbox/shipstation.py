@@ -742,6 +742,10 @@ class ShipStationSimulator(OrderLifecycleMixin):
         if existing is not None:  # read-only: ShipStation keeps what split and merge set
             for name in ("mergedOrSplit", "mergedIds", "parentId"):
                 advanced[name] = copy.deepcopy(existing["advancedOptions"].get(name))
+        # Read-only too (§8.1, set by POST /orders/holduntil): an update keeps the date while the order stays on
+        # hold; a hold's date means nothing once the order leaves the hold.
+        staying_on_hold = existing is not None and order.get("orderStatus") == "on_hold"
+        hold_until = existing.get("holdUntilDate") if staying_on_hold else None
         total = sum(Decimal(str(i.get("quantity") or 0)) * Decimal(str(i.get("unitPrice") or 0)) for i in items)
         total += Decimal(str(order.get("shippingAmount") or 0)) + Decimal(str(order.get("taxAmount") or 0))
         defaults = {
@@ -756,6 +760,7 @@ class ShipStationSimulator(OrderLifecycleMixin):
         }
         read_only = {
             "orderId": order_id, "orderKey": key, "createDate": created, "modifyDate": stamp,
+            "holdUntilDate": hold_until,
             "billTo": _address(order.get("billTo")),
             "shipTo": {**_address(order.get("shipTo")), "addressVerified": "Address not yet validated"},
             "items": items, "advancedOptions": advanced, "orderTotal": float(round(total, 2)),

@@ -93,6 +93,7 @@ def test_an_order_on_hold_stays_on_hold(store, imported, ordertime_sim, shipstat
 
     order = _by_key(shipstation_sim)[key]
     assert order["orderStatus"] == "on_hold" and order["internalNotes"] == "Changed while on hold"
+    assert order["holdUntilDate"] == "2026-12-20"  # with its date
 
 
 def test_an_order_cancelled_in_shipstation_gets_no_write(store, imported, ordertime_sim, shipstation_sim):
